@@ -1,0 +1,1 @@
+"""The data pipeline: CSV -> validated frame -> splits -> scaling -> time features -> windows."""

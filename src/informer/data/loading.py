@@ -1,0 +1,347 @@
+"""Reading a dataset into a validated :class:`TimeSeries`.
+
+The checks run in the order a user would fix them: the file, its header, the date column, the
+timestamps, the chosen columns, then the values. Each failure raises
+:class:`~informer.errors.DataError` with one line naming the file and the column or line
+(``line`` is the line number in the CSV file, the header being line 1; for Parquet it is
+the 1-based row).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from informer.config import DataConfig
+from informer.data.bundled import BUNDLED, BundledDataset, find_bundled
+from informer.data.frequency import infer_freq, paper_letter, parse_freq
+from informer.errors import DataError
+
+log = logging.getLogger(__name__)
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """A validated multivariate series, columns in model order (the target last).
+
+    ``values`` is float64 (N, C) in original units; ``dates`` are strictly increasing
+    (except for bundled files the published loaders read as they are).
+    """
+
+    source: str
+    dates: pd.DatetimeIndex
+    values: np.ndarray
+    columns: tuple[str, ...]
+    target: str
+    freq: str
+    split: str
+
+    @property
+    def letter(self) -> str:
+        """The paper's frequency letter (``h``, ``t``, ...), which picks the time features."""
+        return paper_letter(self.freq)
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    label: str
+    bundled: BundledDataset | None
+    parquet: bool
+
+    def where(self, row: int) -> str:
+        """Human position of 0-based data row ``row``: the file line for CSV."""
+        return f"row {row + 1}" if self.parquet else f"line {row + 2}"
+
+
+def resolve_source(data: str) -> _Source:
+    """A bundled dataset name or a path to a CSV/Parquet file."""
+    bundled = find_bundled(data)
+    if bundled is not None:
+        return _Source(bundled.path, bundled.name, bundled, parquet=False)
+    path = Path(data).expanduser()
+    if not path.exists():
+        names = ", ".join(BUNDLED)
+        raise DataError(f"{data}: no such file, and not a bundled dataset ({names})")
+    if path.is_dir():
+        raise DataError(f"{data}: is a directory, expected a CSV or Parquet file")
+    return _Source(path, str(data), None, parquet=path.suffix.lower() in PARQUET_SUFFIXES)
+
+
+def read_table(source: _Source) -> pd.DataFrame:
+    """Read the raw table; cells stay as pandas parses them."""
+    if source.parquet:
+        return _read_parquet(source)
+    return _read_csv(source)
+
+
+def _read_parquet(source: _Source) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(source.path)
+    except ImportError as error:
+        raise DataError(
+            f"{source.label}: reading Parquet needs pyarrow: pip install 'informer[parquet]'"
+        ) from error
+    except (OSError, ValueError) as error:
+        raise DataError(f"{source.label}: cannot read Parquet file: {_first_line(error)}") from error
+    if frame.empty:
+        raise DataError(f"{source.label}: has no data rows")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.reset_index(drop=frame.index.name is None)
+
+
+def _read_csv(source: _Source) -> pd.DataFrame:
+    encoding = "utf-8-sig"  # strips a byte-order mark if there is one
+    try:
+        with open(source.path, encoding=encoding, newline="") as handle:
+            first = handle.readline()
+    except UnicodeDecodeError:
+        encoding = "latin-1"
+        log.warning("%s: not UTF-8 text; reading it as Latin-1", source.label)
+        with open(source.path, encoding=encoding, newline="") as handle:
+            first = handle.readline()
+    except OSError as error:
+        raise DataError(f"{source.label}: cannot read file: {error.strerror or error}") from error
+    if not first.strip():
+        raise DataError(f"{source.label}: file is empty (expected a header line and data rows)")
+    delimiter = _sniff_delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter))
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise DataError(f"{source.label}: column name {name!r} appears more than once in the header")
+        seen.add(name)
+    try:
+        frame = pd.read_csv(source.path, sep=delimiter, encoding=encoding, skipinitialspace=True)
+    except UnicodeDecodeError as error:  # a bad byte after the first line
+        raise DataError(f"{source.label}: not valid {encoding} text ({error.reason})") from error
+    except pd.errors.ParserError as error:
+        raise DataError(f"{source.label}: malformed CSV: {_first_line(error)}") from error
+    except (OSError, ValueError) as error:
+        raise DataError(f"{source.label}: cannot read CSV: {_first_line(error)}") from error
+    if frame.empty:
+        raise DataError(f"{source.label}: has a header but no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _sniff_delimiter(header: str) -> str:
+    """Comma unless the header has none and another common separator instead."""
+    if "," in header:
+        return ","
+    for candidate in (";", "\t", "|"):
+        if candidate in header:
+            return candidate
+    return ","
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.DatetimeIndex:
+    """Parse the date column into naive timestamps, or say which cell is wrong."""
+    if date_col not in frame.columns:
+        hint = _date_column_hint(frame, date_col)
+        raise DataError(f"{source.label}: no date column {date_col!r}{hint}")
+    raw = frame[date_col]
+    missing = raw.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(f"{source.label}, {source.where(row)}: empty value in date column {date_col!r}")
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    elif pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        raise DataError(
+            f"{source.label}: date column {date_col!r} holds numbers, not timestamps "
+            "(expected text such as 2016-07-01 00:00:00)"
+        )
+    else:
+        text = raw.astype(str).str.strip()
+        try:
+            parsed = pd.to_datetime(text, errors="coerce")
+        except (ValueError, TypeError) as error:  # e.g. mixed time-zone offsets
+            raise DataError(
+                f"{source.label}: cannot parse date column {date_col!r}: {_first_line(error)}"
+            ) from error
+        bad = parsed.isna().to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{source.label}, {source.where(row)}: cannot parse {text.iloc[row]!r} in date column "
+                f"{date_col!r} as a timestamp in the format of the first row ({text.iloc[0]!r})"
+            )
+    dates = pd.DatetimeIndex(parsed)
+    if dates.tz is not None:
+        raise DataError(
+            f"{source.label}: dates in column {date_col!r} carry a time zone ({dates.tz}); "
+            "write them as naive local or UTC times"
+        )
+    return dates
+
+
+def _date_column_hint(frame: pd.DataFrame, date_col: str) -> str:
+    for name in frame.columns:
+        if name.lower() == date_col.lower() or name.lower() in ("date", "datetime", "time", "timestamp"):
+            return f"; pass --date-col {name!r}"
+    first = frame.columns[0]
+    sample = frame[first].iloc[0]
+    if isinstance(sample, str):
+        try:
+            pd.Timestamp(sample)
+            return f"; the first column {first!r} looks like dates: pass --date-col {first!r}"
+        except (ValueError, TypeError):
+            pass
+    return f"; columns are {', '.join(map(repr, frame.columns[:8]))}; pass --date-col NAME"
+
+
+def check_timestamps(dates: pd.DatetimeIndex, source: _Source, *, strict: bool) -> None:
+    """Refuse duplicate or decreasing timestamps (or only warn, for lenient bundled files)."""
+    steps = (dates[1:] - dates[:-1]).to_numpy()
+    wrong = np.flatnonzero(steps <= np.timedelta64(0, "ns"))
+    if not wrong.size:
+        return
+    row = int(wrong[0]) + 1
+    if dates[row] == dates[row - 1]:
+        problem = f"duplicate timestamp {dates[row]} (same as {source.where(row - 1)})"
+    else:
+        problem = f"timestamp {dates[row]} is earlier than the one before it ({dates[row - 1]}); sort the file by date"
+    if strict:
+        raise DataError(f"{source.label}, {source.where(row)}: {problem}")
+    log.warning(
+        "%s: %d repeated or backward timestamps kept, as the published loaders keep them (first: %s, %s)",
+        source.label, wrong.size, source.where(row), problem,
+    )  # fmt: skip
+
+
+def select_columns(
+    frame: pd.DataFrame,
+    *,
+    date_col: str,
+    features: str,
+    target: str | None,
+    cols: tuple[str, ...] | None,
+    source: _Source,
+) -> tuple[list[str], str]:
+    """The model's columns in order (others, then the target) and the target's name."""
+    available = [c for c in frame.columns if c != date_col]
+    if not available:
+        raise DataError(f"{source.label}: no value columns besides the date column {date_col!r}")
+    if cols is not None:
+        unknown = [c for c in cols if c not in frame.columns or c == date_col]
+        if unknown:
+            raise DataError(f"{source.label}: unknown column {unknown[0]!r}; columns are {_listing(available)}")
+        chosen = list(dict.fromkeys(cols))
+    else:
+        chosen = available
+    if target is None:
+        target = chosen[-1]
+    elif target not in frame.columns or target == date_col:
+        raise DataError(f"{source.label}: unknown target column {target!r}; columns are {_listing(available)}")
+    elif target not in chosen:
+        raise DataError(f"{source.label}: target {target!r} is not among the --cols; add it or change --target")
+    if features == "S":
+        return [target], target
+    return [c for c in chosen if c != target] + [target], target
+
+
+def _listing(names: list[str], limit: int = 12) -> str:
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def numeric_values(frame: pd.DataFrame, columns: list[str], source: _Source) -> np.ndarray:
+    """The chosen columns as float64 (N, C); non-numbers are named with their line."""
+    arrays = []
+    for name in columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            column = column.astype(np.float64)
+        if not pd.api.types.is_numeric_dtype(column):
+            converted = pd.to_numeric(column, errors="coerce")
+            bad = (converted.isna() & column.notna()).to_numpy()
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"{source.label}, {source.where(row)}: column {name!r} holds {column.iloc[row]!r}, "
+                    "not a number (choose numeric columns with --cols)"
+                )
+            column = converted
+        arrays.append(column.to_numpy(dtype=np.float64, na_value=np.nan))
+    return np.stack(arrays, axis=1)  # (N, C)
+
+
+def repair_missing(values: np.ndarray, columns: list[str], fill: str | None, source: _Source) -> np.ndarray:
+    """Refuse NaN/inf cells, or fill them (``ffill``: last value; ``interpolate``: linear)."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values
+    if fill is None:
+        rows, cols = np.nonzero(bad)
+        first = int(np.argmin(rows))
+        raise DataError(
+            f"{source.label}: {int(bad.sum())} missing or infinite values, the first in column "
+            f"{columns[cols[first]]!r} on {source.where(int(rows[first]))}; "
+            "repair them with --fill ffill or --fill interpolate"
+        )
+    empty = np.flatnonzero(bad.all(axis=0))
+    if empty.size:
+        raise DataError(f"{source.label}: column {columns[empty[0]]!r} has no finite values to fill from")
+    frame = pd.DataFrame(np.where(bad, np.nan, values))
+    if fill == "ffill":
+        frame = frame.ffill()
+    else:
+        frame = frame.interpolate(method="linear", limit_direction="both")
+    log.info("%s: filled %d missing or infinite values (%s)", source.label, int(bad.sum()), fill)
+    return frame.bfill().to_numpy(dtype=np.float64)  # leading gaps take the first value
+
+
+def load_series(config: DataConfig) -> TimeSeries:
+    """Read, validate and order the data that ``config`` describes.
+
+    Raises:
+        DataError: for every problem with the file or its contents, naming the file and the
+            column or line.
+    """
+    source = resolve_source(config.data)
+    frame = read_table(source)
+    dates = parse_dates(frame, config.date_col, source)
+    strict = source.bundled.strict_timestamps if source.bundled else True
+    check_timestamps(dates, source, strict=strict)
+    preset_target = source.bundled.target if source.bundled else None
+    columns, target = select_columns(
+        frame,
+        date_col=config.date_col,
+        features=config.features,
+        target=config.target or preset_target,
+        cols=config.cols,
+        source=source,
+    )
+    values = repair_missing(numeric_values(frame, columns, source), columns, config.fill, source)
+    if config.freq is not None:
+        freq = parse_freq(config.freq, dates)
+    elif source.bundled is not None:
+        freq = source.bundled.freq
+    else:
+        freq = infer_freq(dates, source=source.label)
+    split = config.split or (source.bundled.split if source.bundled else "ratio")
+    return TimeSeries(
+        source=source.label,
+        dates=dates,
+        values=values,
+        columns=tuple(columns),
+        target=target,
+        freq=freq,
+        split=split,
+    )

@@ -1,0 +1,87 @@
+"""The whole data path in one call: load -> split -> scale -> time features -> windows.
+
+>>> from informer.config import DataConfig
+>>> data = prepare(DataConfig(data="ETTh1", seq_len=96, label_len=48, pred_len=24))
+>>> data.window_counts()
+{'train': 8521, 'val': 2857, 'test': 2857}
+>>> x, y, x_mark, y_mark = data.dataset("train")[0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from informer.config import DataConfig
+from informer.data.loading import TimeSeries, load_series
+from informer.data.scaling import Scaler, fit_scaler, scale
+from informer.data.splits import SPLIT_NAMES, Borders, split_borders
+from informer.data.timefeatures import time_marks
+from informer.data.windows import WindowDataset
+from informer.errors import DataError
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A loaded series with its split borders, train-fitted scaler and time features."""
+
+    config: DataConfig
+    series: TimeSeries
+    borders: Borders
+    scaler: Scaler
+    scaled: np.ndarray  # (N, C) float32
+    marks: np.ndarray  # (N, F) float32
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.series.columns)
+
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        """The columns the model predicts: all for M, the target for S and MS."""
+        return self.series.columns if self.config.features == "M" else (self.series.target,)
+
+    def window_counts(self) -> dict[str, int]:
+        c = self.config
+        return {s: self.borders.windows(s, seq_len=c.seq_len, pred_len=c.pred_len) for s in SPLIT_NAMES}
+
+    def dataset(self, split: str) -> WindowDataset:
+        """The windows of ``split`` (``train``, ``val`` or ``test``)."""
+        start, end = self.borders[split]
+        c = self.config
+        return WindowDataset(
+            self.scaled[start:end],
+            self.marks[start:end],
+            seq_len=c.seq_len,
+            label_len=c.label_len,
+            pred_len=c.pred_len,
+        )
+
+
+def prepare(config: DataConfig, *, embed: str = "timeF") -> PreparedData:
+    """Load the data ``config`` names and get it ready for windows.
+
+    ``embed`` picks the time features (``timeF``: continuous; ``fixed``/``learned``: calendar
+    fields).
+
+    Raises:
+        DataError: for bad files or a series too short for the windows in some split.
+        ConfigError: for an unknown split preset.
+    """
+    series = load_series(config)
+    borders = split_borders(series.split, len(series), config.seq_len)
+    needed = config.seq_len + config.pred_len
+    for split in SPLIT_NAMES:
+        if borders.windows(split, seq_len=config.seq_len, pred_len=config.pred_len) < 1:
+            start, end = borders[split]
+            raise DataError(
+                f"{series.source}: the {split} split has {end - start} rows (rows {start}..{end - 1}), "
+                f"too few for one window of seq_len + pred_len = {needed}; "
+                "use shorter lengths or more data"
+            )
+    train_start, train_end = borders.train
+    scaler = fit_scaler(series.values[train_start:train_end], series.columns)
+    scaled = scale(series.values, scaler).astype(np.float32)
+    marks = time_marks(series.dates, series.letter, embed)
+    return PreparedData(config, series, borders, scaler, scaled, marks)
