@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,10 @@ def infer_freq(dates: pd.DatetimeIndex, *, source: str = "data") -> str:
     """
     if len(dates) < 3:
         raise DataError(f"{source}: need at least 3 timestamps to infer the frequency; pass --freq")
-    inferred = pd.infer_freq(dates)
+    with warnings.catch_warnings():
+        # pandas 3 warns that infer_freq will return an offset; to_offset takes either.
+        warnings.filterwarnings("ignore", message=".*infer_freq.*")
+        inferred = pd.infer_freq(dates)
     if inferred is not None:
         return to_offset(inferred).freqstr
     steps = pd.Series(dates[1:] - dates[:-1])  # Timedelta, whatever the index's unit

@@ -172,9 +172,10 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Datet
         try:
             parsed = pd.to_datetime(text, errors="coerce")
         except (ValueError, TypeError) as error:  # e.g. mixed time-zone offsets
-            raise DataError(
-                f"{source.label}: cannot parse date column {date_col!r}: {_first_line(error)}"
-            ) from error
+            reason = _first_line(error)
+            if "timezone" in reason.lower() or "time zone" in reason.lower():
+                reason = "the dates mix time-zone offsets; write them as naive local or UTC times"
+            raise DataError(f"{source.label}: cannot parse date column {date_col!r}: {reason}") from error
         bad = parsed.isna().to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])

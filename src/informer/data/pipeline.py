@@ -70,7 +70,10 @@ def prepare(config: DataConfig, *, embed: str = "timeF") -> PreparedData:
         ConfigError: for an unknown split preset.
     """
     series = load_series(config)
-    borders = split_borders(series.split, len(series), config.seq_len)
+    try:
+        borders = split_borders(series.split, len(series), config.seq_len)
+    except DataError as error:
+        raise DataError(f"{series.source}: {error}") from error
     needed = config.seq_len + config.pred_len
     for split in SPLIT_NAMES:
         if borders.windows(split, seq_len=config.seq_len, pred_len=config.pred_len) < 1:

@@ -57,7 +57,7 @@ def fit_scaler(values: np.ndarray, columns: list[str] | tuple[str, ...]) -> Scal
     with np.errstate(over="ignore", invalid="ignore"):
         mean = values.mean(axis=0)
         std = values.std(axis=0)
-    constant = np.ptp(values, axis=0) == 0
+        constant = np.ptp(values, axis=0) == 0
     std = np.where(constant | (std == 0), 1.0, std)
     bad = ~(np.isfinite(mean) & np.isfinite(std))
     if bad.any():

@@ -30,7 +30,7 @@ def _hour_of_day(index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _day_of_week(index: pd.DatetimeIndex) -> np.ndarray:
-    return index.dayofweek / 6.0 - 0.5
+    return index.day_of_week / 6.0 - 0.5
 
 
 def _day_of_month(index: pd.DatetimeIndex) -> np.ndarray:
@@ -38,7 +38,7 @@ def _day_of_month(index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _day_of_year(index: pd.DatetimeIndex) -> np.ndarray:
-    return (index.dayofyear - 1) / 365.0 - 0.5
+    return (index.day_of_year - 1) / 365.0 - 0.5
 
 
 def _month_of_year(index: pd.DatetimeIndex) -> np.ndarray:
@@ -92,7 +92,7 @@ def continuous_time_features(dates: pd.DatetimeIndex, letter: str) -> np.ndarray
 def calendar_fields(dates: pd.DatetimeIndex) -> np.ndarray:
     """Integer calendar fields of ``dates``: int64 array (L, 5), see :data:`CALENDAR_FIELDS`."""
     dates = pd.DatetimeIndex(dates)
-    columns = [dates.month, dates.day, dates.dayofweek, dates.hour, dates.minute // 15]
+    columns = [dates.month, dates.day, dates.day_of_week, dates.hour, dates.minute // 15]
     return np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1)  # (L, 5)
 
 
