@@ -10,17 +10,38 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from informer import __version__
-from informer.config import FEATURE_MODES, FILL_METHODS, DataConfig
+from informer.config import (
+    ACTIVATIONS,
+    ATTENTION_KINDS,
+    DEVICES,
+    EMBEDDINGS,
+    FEATURE_MODES,
+    FILL_METHODS,
+    LOSSES,
+    LR_SCHEDULES,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    apply_overrides,
+    load_toml,
+    replace,
+)
 from informer.errors import InformerError
 
 log = logging.getLogger("informer")
 
 EXAMPLES = """\
 examples:
+  informer train --data ETTh1 --features M --seq-len 96 --label-len 48 --pred-len 24
+  informer evaluate runs/ETTh1_M_sl96_ll48_pl24_prob_20261125-101500
+  informer forecast runs/ETTh1_M_sl96_ll48_pl24_prob_20261125-101500 --out forecast.csv
   informer datasets
   informer datasets show ETTh1 --seq-len 96 --label-len 48 --pred-len 24
   informer datasets show my_meters.csv --target load --freq 15min --json
@@ -44,40 +65,114 @@ def _column_list(text: str) -> tuple[str, ...]:
     return names
 
 
+# Each flag's destination in the configuration: (section, key). Flags left out keep the
+# config file's value, else the dataclass default, so precedence is defaults < --config <
+# flags < --set.
+DATA_FLAGS = {
+    "data": ("data", "data"), "features": ("data", "features"), "target": ("data", "target"),
+    "cols": ("data", "cols"), "date_col": ("data", "date_col"), "freq": ("data", "freq"),
+    "fill": ("data", "fill"), "split": ("data", "split"), "seq_len": ("data", "seq_len"),
+    "label_len": ("data", "label_len"), "pred_len": ("data", "pred_len"),
+}
+MODEL_FLAGS = {
+    name: ("model", name)
+    for name in ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
+                 "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder")
+}
+TRAIN_FLAGS = {
+    name: ("train", name)
+    for name in ("epochs", "batch_size", "lr", "lradj", "patience", "loss", "seed", "itr", "device", "amp",
+                 "num_workers")
+}
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, *, with_data: bool = True) -> None:
     """The data flags shared by every subcommand that reads a series."""
+    d = DataConfig()
     group = parser.add_argument_group("data")
     if with_data:
-        group.add_argument("--data", default="ETTh1", help="bundled dataset name or CSV/Parquet path (default: ETTh1)")
-    group.add_argument("--features", choices=FEATURE_MODES, default="M",
+        group.add_argument("--data", help=f"bundled dataset name or CSV/Parquet path (default: {d.data})")
+    group.add_argument("--features", choices=FEATURE_MODES,
                        help="M: all columns in and out; S: target only; MS: all in, target out (default: M)")
     group.add_argument("--target", help="target column (default: the dataset's, else the last column)")
     group.add_argument("--cols", type=_column_list, help="comma-separated columns to use (default: all)")
-    group.add_argument("--date-col", default="date", help="name of the datetime column (default: date)")
+    group.add_argument("--date-col", help="name of the datetime column (default: date)")
     group.add_argument("--freq", help="frequency: pandas alias (15min, h, D) or paper letter (t, h, d, 15t); "
                                       "default: inferred")
     group.add_argument("--fill", choices=FILL_METHODS, help="repair missing/infinite values instead of refusing them")
     group.add_argument("--split", help="split preset: ett_hour, ett_minute, ratio or ratio:0.7,0.1,0.2 "
                                        "(default: the dataset's, else ratio)")
-    group.add_argument("--seq-len", type=_positive_int, default=96, help="encoder input length (default: 96)")
-    group.add_argument("--label-len", type=_positive_int, default=48, help="decoder start length (default: 48)")
-    group.add_argument("--pred-len", type=_positive_int, default=24, help="prediction length (default: 24)")
+    group.add_argument("--seq-len", type=_positive_int, help=f"encoder input length (default: {d.seq_len})")
+    group.add_argument("--label-len", type=_positive_int, help=f"decoder start length (default: {d.label_len})")
+    group.add_argument("--pred-len", type=_positive_int, help=f"prediction length (default: {d.pred_len})")
+
+
+def _depths(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(_positive_int(part) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive depths such as 3,2,1, got {text!r}")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    m = ModelConfig()
+    group = parser.add_argument_group("model")
+    group.add_argument("--d-model", type=_positive_int, help=f"model width (default: {m.d_model})")
+    group.add_argument("--n-heads", type=_positive_int, help=f"attention heads (default: {m.n_heads})")
+    group.add_argument("--e-layers", type=_positive_int, help=f"encoder layers (default: {m.e_layers})")
+    group.add_argument("--d-layers", type=_positive_int, help=f"decoder layers (default: {m.d_layers})")
+    group.add_argument("--d-ff", type=_positive_int, help=f"feed-forward width (default: {m.d_ff})")
+    group.add_argument("--factor", type=_positive_int, help=f"ProbSparse sampling factor c (default: {m.factor})")
+    group.add_argument("--dropout", type=float, help=f"dropout (default: {m.dropout})")
+    group.add_argument("--attn", choices=ATTENTION_KINDS, help="prob: ProbSparse; full: canonical (default: prob)")
+    group.add_argument("--embed", choices=EMBEDDINGS, help="time-feature embedding (default: timeF)")
+    group.add_argument("--activation", choices=ACTIVATIONS, help="feed-forward activation (default: gelu)")
+    group.add_argument("--distil", action=argparse.BooleanOptionalAction, help="self-attention distilling (default: on)")
+    group.add_argument("--mix", action=argparse.BooleanOptionalAction,
+                       help="published head/time re-view after decoder self-attention (default: on)")
+    group.add_argument("--stack", action=argparse.BooleanOptionalAction, help="InformerStack encoder (default: off)")
+    group.add_argument("--s-layers", type=_depths, help="InformerStack encoder depths (default: 3,2,1)")
+    group.add_argument("--lazy-decoder", choices=("cumsum", "cummean"),
+                       help="what lazy decoder queries get: published cumsum or cummean (default: cumsum)")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    t = TrainConfig()
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=_positive_int, help=f"maximum epochs (default: {t.epochs})")
+    group.add_argument("--batch-size", type=_positive_int, help=f"batch size (default: {t.batch_size})")
+    group.add_argument("--lr", type=float, help=f"learning rate (default: {t.lr})")
+    group.add_argument("--lradj", choices=LR_SCHEDULES,
+                       help="type1: halve from epoch 3; type2: the published table (default: type1)")
+    group.add_argument("--patience", type=_positive_int, help=f"early-stopping patience (default: {t.patience})")
+    group.add_argument("--loss", choices=LOSSES, help="training loss (default: mse)")
+    group.add_argument("--seed", type=int, help=f"random seed (default: {t.seed})")
+    group.add_argument("--itr", type=_positive_int, help="repeat with seeds seed..seed+N-1, report mean and std")
+    group.add_argument("--device", choices=DEVICES, help="auto: CUDA if available (default: auto)")
+    group.add_argument("--amp", action=argparse.BooleanOptionalAction,
+                       help="mixed precision: bf16 on CPU, fp16 on CUDA (default: off)")
+    group.add_argument("--num-workers", type=int, help="data-loading worker processes (default: 0)")
+    group.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file ([data], [model], [train])")
+    group.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override one setting, e.g. --set train.lr=5e-5 (repeatable)")
+
+
+def run_config(args: argparse.Namespace, flags: dict, base: dict | None = None) -> RunConfig:
+    """Defaults < --config file < explicit flags < --set overrides."""
+    payload = {name: dict(values) for name, values in (base or {}).items()}
+    if getattr(args, "config", None):
+        payload = load_toml(args.config)
+    for dest, (section, key) in flags.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            payload.setdefault(section, {})[key] = value
+    payload = apply_overrides(payload, getattr(args, "overrides", []))
+    return RunConfig.from_dict(payload, source=getattr(args, "config", None) or "settings")
 
 
 def data_config(args: argparse.Namespace, data: str | None = None) -> DataConfig:
-    return DataConfig(
-        data=data if data is not None else args.data,
-        features=args.features,
-        target=args.target,
-        cols=args.cols,
-        date_col=args.date_col,
-        freq=args.freq,
-        fill=args.fill,
-        split=args.split,
-        seq_len=args.seq_len,
-        label_len=args.label_len,
-        pred_len=args.pred_len,
-    )
+    config = run_config(args, DATA_FLAGS)
+    return replace(config.data, data=data) if data is not None else config.data
 
 
 def cmd_datasets_list(args: argparse.Namespace) -> int:
@@ -100,6 +195,67 @@ def cmd_datasets_show(args: argparse.Namespace) -> int:
 
     summary = describe(data_config(args, data=args.name))
     print(json.dumps(summary, indent=2) if args.json else format_description(summary))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from informer.run import default_run_name, train
+
+    config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS, **TRAIN_FLAGS})
+    out = Path(args.out) if args.out else Path("runs") / default_run_name(config)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    run = train(config, out=out, overwrite=args.overwrite, progress=progress)
+    m = run.metrics
+    print(f"run directory: {out}")
+    print(f"test ({m['windows']['test']} windows, scaled): mse {m['mse']:.6f}  mae {m['mae']:.6f}  "
+          f"(epochs {m['epochs']}, best {m['best_epoch']}, {m['train_seconds']:.1f} s)")
+    if "mean" in m:
+        print(f"over {len(m['runs'])} seeds: mse {m['mean']['mse']:.6f} +- {m['std']['mse']:.6f}  "
+              f"mae {m['mean']['mae']:.6f} +- {m['std']['mae']:.6f}")
+    return 0
+
+
+def _metrics_table(metrics: dict) -> str:
+    names = ("mse", "mae", "rmse", "mape", "mspe")
+    lines = [f"{'':<16}" + "".join(f"{n:>14}" for n in names)]
+    for label, values in (("scaled", metrics), ("original units", metrics["original_units"])):
+        lines.append(f"{label:<16}" + "".join(f"{values[n]:>14.6g}" for n in names))
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from informer.run import load_run
+
+    run = load_run(args.run_dir, device=args.device)
+    metrics = run.evaluate(args.split, data=args.data)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print(f"{args.split} split of {args.data or run.config.data.data}: {metrics['windows']} windows")
+        print(_metrics_table(metrics))
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from informer.run import load_run
+
+    run = load_run(args.run_dir, device=args.device)
+    frame = run.forecast(args.data, at=args.at)
+    if args.out == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        raise InformerError(f"{out}: is a directory; give a file name with --out")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise InformerError(f"{out}: cannot write forecast ({error.strerror or error})") from error
+    first, last = frame.iloc[0, 0], frame.iloc[-1, 0]
+    print(f"wrote {len(frame)} steps ({first} .. {last}) x {frame.shape[1] - 1} columns to {out}")
     return 0
 
 
@@ -136,17 +292,85 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print one JSON object")
     add_data_arguments(show, with_data=False)
     show.set_defaults(handler=cmd_datasets_show)
+
+    train = commands.add_parser(
+        "train",
+        help="train a model and write a run directory",
+        description="Train Informer and write a run directory (config, weights, scaler, metrics, history, log).",
+        epilog="""examples:
+  informer train --data ETTh1
+  informer train --data ETTh1 --features S --attn full --epochs 10 --out runs/etth1-s-full
+  informer train --data meters.csv --target load --freq 15min --seq-len 192 --pred-len 96
+  informer train --config settings.toml --set train.lr=5e-5 --itr 3
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_data_arguments(train)
+    add_model_arguments(train)
+    add_train_arguments(train)
+    group = train.add_argument_group("output")
+    group.add_argument("--out", help="run directory (default: runs/<data>_<features>_sl.._ll.._pl.._<attn>_<time>)")
+    group.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    group.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                       help="progress bar (default: when stderr is a terminal)")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="recompute a run's metrics over every window of a split",
+        description="Recompute the metrics of a run over every window of a split (scaled and original units).",
+        epilog="""examples:
+  informer evaluate runs/my-run
+  informer evaluate runs/my-run --split val --json
+  informer evaluate runs/my-run --data newer_data.csv
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
+    evaluate.add_argument("--split", choices=("val", "test"), default="test", help="split to evaluate (default: test)")
+    evaluate.add_argument("--data", help="another CSV/Parquet file with the run's columns (default: the run's data)")
+    evaluate.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="forecast the steps after the data, as a dated CSV in original units",
+        description="Forecast pred_len steps after the last row of the data (or after --at), "
+        "writing one row per future time step: the timestamp, then each predicted column.",
+        epilog="""examples:
+  informer forecast runs/my-run --out forecast.csv
+  informer forecast runs/my-run --data latest_meters.csv --out next_day.csv
+  informer forecast runs/my-run --at "2018-02-01 00:00" --out - 
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    forecast.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
+    forecast.add_argument("--data", help="CSV/Parquet file with the run's columns (default: the run's data)")
+    forecast.add_argument("--at", metavar="TIMESTAMP",
+                          help="forecast from this (last observed) timestamp instead of the end of the data")
+    forecast.add_argument("--out", default="forecast.csv", help="output CSV, or - for stdout (default: forecast.csv)")
+    forecast.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
+    forecast.set_defaults(handler=cmd_forecast)
     return parser
+
+
+def _console_logging(level: int) -> None:
+    """Log the package's messages to stderr (once, however often main is called)."""
+    logger = logging.getLogger("informer")
+    logger.setLevel(level)
+    if not any(getattr(h, "_informer_console", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("informer: %(message)s"))
+        handler._informer_console = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="informer: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    chatty = args.verbose or args.command == "train"  # training reports each epoch
+    _console_logging(logging.INFO if chatty else logging.WARNING)
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 2

@@ -8,7 +8,15 @@ see these objects: they take plain keyword arguments.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from informer.errors import ConfigError
 
@@ -17,6 +25,33 @@ FILL_METHODS = ("ffill", "interpolate")
 ATTENTION_KINDS = ("prob", "full")
 EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
+
+
+_SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def _check_types(config, section: str) -> None:
+    """Check each field against its annotation (int, float, bool, str, optional, tuples)."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        annotation = str(f.type).replace(" ", "")
+        optional = annotation.endswith("|None")
+        base = annotation.removesuffix("|None")
+        if value is None:
+            if optional:
+                continue
+            raise ConfigError(f"{section}.{f.name} must be set")
+        if base.startswith("tuple["):
+            if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+                raise ConfigError(f"{section}.{f.name} must be a list, got {value!r}")
+            continue
+        kind = _SIMPLE_TYPES.get(base)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            object.__setattr__(config, f.name, float(value))
+            continue
+        wrong_bool = kind is not bool and isinstance(value, bool)
+        if kind is not None and (wrong_bool or not isinstance(value, kind)):
+            raise ConfigError(f"{section}.{f.name} must be {base}, got {value!r}")
 
 
 def _positive(section: str, **values: int) -> None:
@@ -53,6 +88,7 @@ class DataConfig:
     pred_len: int = 24
 
     def __post_init__(self) -> None:
+        _check_types(self, "data")
         _positive("data", seq_len=self.seq_len, label_len=self.label_len, pred_len=self.pred_len)
         if self.label_len > self.seq_len:
             raise ConfigError(
@@ -91,6 +127,7 @@ class ModelConfig:
     lazy_decoder: str = "cumsum"
 
     def __post_init__(self) -> None:
+        _check_types(self, "model")
         _positive(
             "model",
             d_model=self.d_model,
@@ -115,6 +152,118 @@ class ModelConfig:
             raise ConfigError(f"model.s_layers must be positive depths, got {self.s_layers!r}")
 
 
+LOSSES = ("mse", "mae", "huber")
+LR_SCHEDULES = ("type1", "type2", "constant")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; defaults are the published ones (Adam, lr 1e-4, 6 epochs)."""
+
+    epochs: int = 6
+    batch_size: int = 32
+    lr: float = 1e-4
+    lradj: str = "type1"
+    patience: int = 3
+    loss: str = "mse"
+    seed: int = 2021
+    itr: int = 1
+    device: str = "auto"
+    amp: bool = False
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        _check_types(self, "train")
+        _positive("train", epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, itr=self.itr)
+        if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not self.lr > 0:
+            raise ConfigError(f"train.lr must be a positive number, got {self.lr!r}")
+        _one_of("train", "lradj", self.lradj, LR_SCHEDULES)
+        _one_of("train", "loss", self.loss, LOSSES)
+        _one_of("train", "device", self.device, DEVICES)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"train.seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.num_workers, int) or self.num_workers < 0:
+            raise ConfigError(f"train.num_workers must be a non-negative integer, got {self.num_workers!r}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a training run needs; saved as ``config.json`` in the run directory."""
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return {name: _plain(dataclasses.asdict(getattr(self, name))) for name in SECTIONS}
+
+    @classmethod
+    def from_dict(cls, payload: dict, *, source: str = "config") -> "RunConfig":
+        """Build and validate from nested dicts; unknown sections or keys are errors."""
+        if not isinstance(payload, dict):
+            raise ConfigError(f"{source}: expected a table of sections {', '.join(SECTIONS)}")
+        unknown = sorted(set(payload) - set(SECTIONS))
+        if unknown:
+            raise ConfigError(f"{source}: unknown section {unknown[0]!r}; sections are {', '.join(SECTIONS)}")
+        sections = {}
+        for name, kind in SECTIONS.items():
+            values = payload.get(name, {})
+            if not isinstance(values, dict):
+                raise ConfigError(f"{source}: section {name!r} must be a table of keys")
+            sections[name] = _build(kind, values, f"{source}: {name}")
+        return cls(**sections)
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def _plain(values: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def _build(kind, values: dict, where: str):
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(fields), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(fields)}"
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}{hint}")
+    try:
+        return kind(**values)
+    except TypeError as error:
+        raise ConfigError(f"{where}: {error}") from error
+
+
+def load_toml(path: str | Path) -> dict:
+    """Read a TOML config file into nested dicts (validated later by RunConfig.from_dict)."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror or error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from error
+
+
+def apply_overrides(payload: dict, assignments: list[str]) -> dict:
+    """Apply ``section.key=value`` overrides (values parsed as TOML, else taken as text)."""
+    result = {name: dict(values) for name, values in payload.items() if isinstance(values, dict)}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise ConfigError(f"--set {assignment!r}: expected section.key=value, e.g. --set train.lr=5e-5")
+        if section not in SECTIONS:
+            raise ConfigError(f"--set {assignment!r}: unknown section {section!r}; sections are {', '.join(SECTIONS)}")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        result.setdefault(section, {})[name.strip()] = value
+    return result
+
+
 def replace(config, **changes):
     """Return a copy of a frozen config with ``changes`` applied (and validated again)."""
     names = {f.name for f in dataclasses.fields(config)}
@@ -125,4 +274,4 @@ def replace(config, **changes):
     return dataclasses.replace(config, **changes)
 
 
-__all__ = ["DataConfig", "ModelConfig", "replace"]
+__all__ = ["DataConfig", "ModelConfig", "RunConfig", "TrainConfig", "apply_overrides", "load_toml", "replace"]

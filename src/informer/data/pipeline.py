@@ -59,11 +59,12 @@ class PreparedData:
         )
 
 
-def prepare(config: DataConfig, *, embed: str = "timeF") -> PreparedData:
+def prepare(config: DataConfig, *, embed: str = "timeF", scaler: Scaler | None = None) -> PreparedData:
     """Load the data ``config`` names and get it ready for windows.
 
     ``embed`` picks the time features (``timeF``: continuous; ``fixed``/``learned``: calendar
-    fields).
+    fields). ``scaler``, when given (a trained run's), is used instead of fitting one on the
+    train rows; the series must then have its columns.
 
     Raises:
         DataError: for bad files or a series too short for the windows in some split.
@@ -83,8 +84,13 @@ def prepare(config: DataConfig, *, embed: str = "timeF") -> PreparedData:
                 f"too few for one window of seq_len + pred_len = {needed}; "
                 "use shorter lengths or more data"
             )
-    train_start, train_end = borders.train
-    scaler = fit_scaler(series.values[train_start:train_end], series.columns)
+    if scaler is None:
+        train_start, train_end = borders.train
+        scaler = fit_scaler(series.values[train_start:train_end], series.columns)
+    elif scaler.columns != series.columns:
+        raise DataError(
+            f"{series.source}: columns {list(series.columns)} differ from the run's {list(scaler.columns)}"
+        )
     scaled = scale(series.values, scaler).astype(np.float32)
     marks = time_marks(series.dates, series.letter, embed)
     return PreparedData(config, series, borders, scaler, scaled, marks)

@@ -1,0 +1,93 @@
+"""Forecasting the real future: a trained model and a series -> a dated frame in original units.
+
+The encoder reads the last ``seq_len`` rows of the series (or the rows up to ``at``); the
+decoder starts from the last ``label_len`` of them and predicts ``pred_len`` steps whose
+timestamps continue the series' frequency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from informer.data.frequency import future_dates
+from informer.data.loading import TimeSeries
+from informer.data.scaling import Scaler, inverse_scale, scale
+from informer.data.timefeatures import time_marks
+from informer.data.windows import decoder_input
+from informer.errors import DataError
+from informer.evaluation.evaluate import autocast, eval_generator
+
+
+def window_end(series: TimeSeries, at: str | pd.Timestamp | None) -> int:
+    """Row index one past the last observed row: the end of the data, or the row at ``at``."""
+    if at is None:
+        return len(series)
+    try:
+        stamp = pd.Timestamp(at)
+    except (ValueError, TypeError) as error:
+        raise DataError(f"--at {at!r} is not a timestamp") from error
+    matches = np.flatnonzero(series.dates == stamp)
+    if not matches.size:
+        position = int(series.dates.searchsorted(stamp))
+        near = series.dates[max(0, position - 1) : position + 1]
+        hint = " or ".join(str(d) for d in near) if len(near) else "none"
+        raise DataError(f"{series.source}: no row at {stamp} (--at must be a timestamp of the data; nearest: {hint})")
+    return int(matches[-1]) + 1
+
+
+@torch.no_grad()
+def forecast_frame(
+    model: nn.Module,
+    series: TimeSeries,
+    *,
+    scaler: Scaler,
+    output_columns: tuple[str, ...],
+    embed: str,
+    seq_len: int,
+    label_len: int,
+    seed: int,
+    device: torch.device,
+    at: str | pd.Timestamp | None = None,
+    date_col: str = "date",
+    amp: bool = False,
+) -> pd.DataFrame:
+    """Forecast ``pred_len`` steps after the data (or after ``at``).
+
+    Returns:
+        A frame with ``date_col`` (the future timestamps) and one column per predicted series,
+        under its original name, in original units.
+
+    Raises:
+        DataError: if fewer than ``seq_len`` rows precede the forecast start or ``at`` is unknown.
+    """
+    end = window_end(series, at)
+    start = end - seq_len
+    if start < 0:
+        raise DataError(f"{series.source}: forecasting needs {seq_len} rows up to {series.dates[end - 1]}, found {end}")
+    pred_len = model.pred_len
+    history = scale(series.values[start:end], scaler).astype(np.float32)  # (seq_len, C)
+    encoder_dates = series.dates[start:end]
+    future = future_dates(encoder_dates[-1], series.freq, pred_len)
+    decoder_dates = encoder_dates[seq_len - label_len :].append(future)
+    known = np.concatenate([history[seq_len - label_len :], np.zeros((pred_len, history.shape[1]), np.float32)])
+
+    x = torch.from_numpy(history)[None].to(device)  # (1, seq_len, C)
+    y = torch.from_numpy(known)[None].to(device)  # (1, label_len + pred_len, C)
+    x_mark = torch.from_numpy(time_marks(encoder_dates, series.letter, embed))[None].to(device)
+    y_mark = torch.from_numpy(time_marks(decoder_dates, series.letter, embed))[None].to(device)
+    was_training = model.training
+    model.eval()
+    try:
+        with autocast(device, amp):
+            out = model(x, x_mark, decoder_input(y, label_len=label_len, pred_len=pred_len), y_mark,
+                        generator=eval_generator(device, seed))  # (1, pred_len, c_out)
+    finally:
+        model.train(was_training)
+    values = inverse_scale(out[0].float().cpu().numpy(), scaler.select(output_columns))  # (pred_len, c_out)
+    frame = pd.DataFrame({date_col: future})
+    for j, name in enumerate(output_columns):
+        frame[name] = values[:, j]
+    return frame

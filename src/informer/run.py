@@ -1,0 +1,339 @@
+"""Training runs: ``train(config) -> Run``, ``load_run(path) -> Run``, and the run directory.
+
+A run directory holds everything evaluate and forecast need, and nothing needs unpickling:
+
+=====================  =====================================================================
+``config.json``        the run's configuration, the model's constructor settings, the data's
+                       columns, target and frequency
+``model.safetensors``  the weights of the best validation epoch
+``scaler.json``        the train-split mean and std of every column
+``history.csv``        per epoch: train, val and test loss, learning rate, seconds
+``metrics.json``       test metrics (scaled and original units), windows, epochs, seconds
+``train.log``          the training log
+=====================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from informer import __version__
+from informer.config import RunConfig, replace
+from informer.data.loading import TimeSeries, load_series
+from informer.data.pipeline import PreparedData, prepare
+from informer.data.scaling import Scaler
+from informer.errors import ConfigError, InformerError
+from informer.evaluation.evaluate import evaluate_model
+from informer.evaluation.metrics import summarise
+from informer.forecasting import forecast_frame
+from informer.model import Informer, build_model
+from informer.training.loop import fit, resolve_device
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+RUN_FILES = ("config.json", "model.safetensors", "scaler.json", "history.csv", "metrics.json")
+
+
+class RunDirectoryError(InformerError):
+    """A run directory is missing a file or holds a corrupt one."""
+
+
+@dataclass
+class Run:
+    """A trained model with everything needed to evaluate it and forecast with it."""
+
+    config: RunConfig
+    model: Informer
+    scaler: Scaler
+    target: str
+    freq: str
+    metrics: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The model's input columns, in order (the target last)."""
+        return self.scaler.columns
+
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        return self.columns if self.config.data.features == "M" else (self.target,)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def _data_config(self, data: str | None):
+        """The run's data settings, pointed at ``data`` and pinned to the run's columns."""
+        c = self.config.data
+        return replace(c, data=data or c.data, cols=self.columns, target=self.target, freq=self.freq)
+
+    def evaluate(self, split: str = "test", data: str | None = None) -> dict:
+        """Metrics over every window of ``split`` (``val`` or ``test``) of the run's data or ``data``."""
+        prepared = prepare(self._data_config(data), embed=self.config.model.embed, scaler=self.scaler)
+        return _evaluate(self, prepared, split)
+
+    def load_series(self, data: str | None = None) -> TimeSeries:
+        return load_series(self._data_config(data))
+
+    def forecast(self, data: str | TimeSeries | None = None, *, at: str | None = None) -> pd.DataFrame:
+        """Forecast the ``pred_len`` steps after the data (the run's, a path, or a loaded series),
+        or after the timestamp ``at``; a dated frame in original units."""
+        series = data if isinstance(data, TimeSeries) else self.load_series(data)
+        c = self.config
+        return forecast_frame(
+            self.model,
+            series,
+            scaler=self.scaler,
+            output_columns=self.output_columns,
+            embed=c.model.embed,
+            seq_len=c.data.seq_len,
+            label_len=c.data.label_len,
+            seed=c.train.seed,
+            device=self.device,
+            at=at,
+            date_col=c.data.date_col,
+            amp=c.train.amp,
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the run directory files (each atomically) into ``path``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        info = {
+            "format": FORMAT_VERSION,
+            "informer_version": __version__,
+            "config": self.config.to_dict(),
+            "model": self.model.settings,
+            "data": {"columns": list(self.columns), "target": self.target, "freq": self.freq},
+        }
+        _write_text(path / "config.json", json.dumps(info, indent=2) + "\n")
+        _write_text(path / "scaler.json", json.dumps(self.scaler.to_dict(), indent=2) + "\n")
+        _write_text(path / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
+        _write_text(path / "history.csv", _history_csv(self.history))
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        _atomic(path / "model.safetensors", lambda tmp: save_file(state, str(tmp), metadata={"format": "informer"}))
+        self.path = path
+        return path
+
+
+def _evaluate(run: Run, prepared: PreparedData, split: str) -> dict:
+    c = run.config
+    return evaluate_model(
+        run.model,
+        prepared.dataset(split),
+        features=c.data.features,
+        scaler=run.scaler.select(run.output_columns),
+        batch_size=c.train.batch_size,
+        device=run.device,
+        seed=c.train.seed,
+        amp=c.train.amp,
+    )
+
+
+HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "test_loss", "lr", "seconds")
+
+
+def _history_csv(history: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: row[k] for k in HISTORY_FIELDS} for row in history)
+    return buffer.getvalue()
+
+
+def _atomic(target: Path, write) -> None:
+    """Write through a temporary file in the same directory, fsync, then rename over ``target``."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_text(target: Path, text: str) -> None:
+    _atomic(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def default_run_name(config: RunConfig) -> str:
+    """A readable directory name: data, features, lengths, attention and a timestamp."""
+    d, m = config.data, config.model
+    stem = Path(d.data).stem.replace(" ", "_") or "data"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return f"{stem}_{d.features}_sl{d.seq_len}_ll{d.label_len}_pl{d.pred_len}_{m.attn}_{stamp}"
+
+
+def check_output_dir(path: Path, *, overwrite: bool) -> None:
+    """Refuse an existing run directory (unless ``overwrite``) or an unwritable parent, early."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: exists and is not a directory")
+    if path.exists() and any(path.iterdir()) and not overwrite:
+        raise ConfigError(f"{path}: run directory exists; pass --overwrite or choose another --out")
+    parent = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{path}: cannot write there (no permission on {parent})")
+
+
+def train(
+    config: RunConfig,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Run:
+    """Train a model as ``config`` says; with ``out``, write the run directory there.
+
+    With ``config.train.itr > 1`` the training repeats with seeds ``seed .. seed + itr - 1``;
+    ``metrics`` then holds each run's test metrics (``runs``) and their ``mean`` and ``std``,
+    and the returned run (and saved weights) are the first repetition's.
+
+    Raises:
+        DataError, ConfigError: for bad data or settings, before anything is written.
+        NonFiniteLossError: when the training loss diverges.
+    """
+    data = prepare(config.data, embed=config.model.embed)
+    device = resolve_device(config.train.device)
+    path = Path(out) if out is not None else None
+    created = False
+    handler = None
+    if path is not None:
+        check_output_dir(path, overwrite=overwrite)
+        if path.exists() and overwrite:
+            for name in (*RUN_FILES, "train.log"):
+                (path / name).unlink(missing_ok=True)
+        created = not path.exists()
+        path.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path / "train.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("informer").addHandler(handler)
+        if logging.getLogger("informer").getEffectiveLevel() > logging.INFO:
+            logging.getLogger("informer").setLevel(logging.INFO)
+    try:
+        run = _train_repetitions(config, data, device, progress=progress)
+        if path is not None:
+            run.save(path)
+            log.info("run saved to %s", path)
+        return run
+    except BaseException:
+        if created and path is not None:
+            if handler is not None:
+                handler.close()
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    finally:
+        if handler is not None:
+            logging.getLogger("informer").removeHandler(handler)
+            handler.close()
+
+
+def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.device, *, progress: bool) -> Run:
+    series = data.series
+    log.info(
+        "data %s: %d rows, %d columns, freq %s, target %s; windows %s",
+        series.source, len(series), len(series.columns), series.freq, series.target, data.window_counts(),
+    )  # fmt: skip
+    repetitions: list[Run] = []
+    for repetition in range(config.train.itr):
+        seed = config.train.seed + repetition
+        torch.manual_seed(seed)
+        model = build_model(
+            config.model,
+            enc_in=data.n_columns,
+            dec_in=data.n_columns,
+            c_out=len(data.output_columns),
+            seq_len=config.data.seq_len,
+            label_len=config.data.label_len,
+            pred_len=config.data.pred_len,
+            freq=series.letter,
+        ).to(device)
+        log.info("repetition %d/%d, seed %d: %d parameters on %s", repetition + 1, config.train.itr, seed,
+                 sum(p.numel() for p in model.parameters()), device)
+        result = fit(model, data, config.train, device=device, seed=seed, progress=progress)
+        run_config = replace(config, train=replace(config.train, seed=seed)) if repetition else config
+        run = Run(run_config, model, data.scaler, series.target, series.freq,
+                  history=[vars(record) for record in result.history])
+        metrics = _evaluate(run, data, "test")
+        metrics.update(
+            windows=data.window_counts(),
+            epochs=len(result.history),
+            best_epoch=result.best_epoch,
+            train_seconds=round(result.train_seconds, 3),
+            seed=seed,
+        )
+        run.metrics = metrics
+        log.info("test: mse %.6f, mae %.6f (seed %d)", metrics["mse"], metrics["mae"], seed)
+        repetitions.append(run)
+    first = repetitions[0]
+    if len(repetitions) > 1:
+        first.metrics = dict(first.metrics, runs=[r.metrics for r in repetitions],
+                             **summarise([r.metrics for r in repetitions]))
+    return first
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunDirectoryError(f"{path}: missing; is {path.parent} a run directory made by informer train?") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RunDirectoryError(f"{path}: unreadable or not valid JSON ({error})") from error
+
+
+def load_run(path: str | Path, *, device: str = "cpu") -> Run:
+    """Rebuild a run from its directory, with no unpickling.
+
+    Raises:
+        RunDirectoryError: for a missing, truncated or edited file, naming it.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise RunDirectoryError(f"{path}: not a run directory")
+    info = _read_json(path / "config.json")
+    try:
+        config = RunConfig.from_dict(info["config"], source=str(path / "config.json"))
+        settings = dict(info["model"])
+        columns = info["data"]["columns"]
+        target, freq = info["data"]["target"], info["data"]["freq"]
+        model = Informer(**settings)
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunDirectoryError(f"{path / 'config.json'}: incomplete or inconsistent ({error})") from error
+    try:
+        scaler = Scaler.from_dict(_read_json(path / "scaler.json"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunDirectoryError(f"{path / 'scaler.json'}: invalid ({error})") from error
+    if list(scaler.columns) != list(columns):
+        raise RunDirectoryError(f"{path / 'scaler.json'}: columns differ from config.json's")
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        raise RunDirectoryError(f"{weights}: missing")
+    try:
+        model.load_state_dict(load_file(str(weights)), strict=True)
+    except (SafetensorError, OSError, RuntimeError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RunDirectoryError(f"{weights}: corrupt or does not match config.json ({reason})") from error
+    metrics = _read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
+    history = []
+    if (path / "history.csv").exists():
+        with open(path / "history.csv", newline="", encoding="utf-8") as handle:
+            history = [dict(row) for row in csv.DictReader(handle)]
+    model.to(resolve_device(device)).eval()
+    return Run(config, model, scaler, target, freq, metrics=metrics, history=history, path=path)

@@ -1,0 +1,1 @@
+"""Training: the loop, learning-rate schedules, early stopping and the run directory format."""

@@ -1,0 +1,169 @@
+"""The training loop: epochs of Adam steps, validation, LR schedule, early stopping.
+
+It decides and computes; it writes no files. Whatever should survive an epoch (the run
+directory, a resume state) is the caller's ``on_epoch_end`` callback's business.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from informer.config import TrainConfig
+from informer.data.pipeline import PreparedData
+from informer.errors import InformerError
+from informer.evaluation.evaluate import forward_batch, predictions, target_columns
+from informer.training.schedule import EarlyStopping, learning_rate
+
+log = logging.getLogger(__name__)
+
+
+class NonFiniteLossError(InformerError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    val_loss: float
+    test_loss: float
+    lr: float
+    seconds: float
+
+
+@dataclass
+class FitResult:
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_loss: float = math.inf
+    stopped_early: bool = False
+    train_seconds: float = 0.0
+
+
+def loss_function(name: str) -> nn.Module:
+    return {"mse": nn.MSELoss(), "mae": nn.L1Loss(), "huber": nn.HuberLoss()}[name]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto``: CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InformerError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu")
+    return torch.device(name)
+
+
+def split_loss(model: nn.Module, data: PreparedData, split: str, *, config: TrainConfig, device: torch.device,
+               criterion: nn.Module) -> float:
+    """Mean loss over every window of a split (each window weighted equally)."""
+    total, count = 0.0, 0
+    for pred, true in predictions(model, data.dataset(split), features=data.config.features,
+                                  batch_size=config.batch_size, device=device, seed=config.seed, amp=config.amp):
+        total += float(criterion(torch.from_numpy(pred), torch.from_numpy(true))) * pred.shape[0]
+        count += pred.shape[0]
+    return total / count
+
+
+def fit(
+    model: nn.Module,
+    data: PreparedData,
+    config: TrainConfig,
+    *,
+    device: torch.device,
+    seed: int,
+    progress: bool = False,
+    on_epoch_end: Callable[[EpochRecord], None] | None = None,
+) -> FitResult:
+    """Train ``model`` in place and restore the weights of its best validation epoch.
+
+    Raises:
+        NonFiniteLossError: at the first NaN or infinite training loss (the best weights so far
+            are restored first).
+    """
+    torch.manual_seed(seed)
+    train_set = data.dataset("train")
+    shuffle = torch.Generator().manual_seed(seed)
+    loader = DataLoader(
+        train_set,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=len(train_set) >= config.batch_size,  # published: drop the ragged last batch
+        generator=shuffle,
+        num_workers=config.num_workers,
+        persistent_workers=config.num_workers > 0,
+    )
+    sampling = torch.Generator(device=device).manual_seed(seed + 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
+    criterion = loss_function(config.loss)
+    columns = target_columns(data.config.features)
+    stopper = EarlyStopping(config.patience)
+    result = FitResult()
+    best_state = copy.deepcopy(model.state_dict())
+    started = time.perf_counter()
+
+    for epoch in range(1, config.epochs + 1):
+        rate = learning_rate(epoch, base=config.lr, schedule=config.lradj)
+        for group in optimizer.param_groups:
+            group["lr"] = rate
+        model.train()
+        epoch_start = time.perf_counter()
+        running, steps = 0.0, 0
+        bar = _progress(loader, epoch, config.epochs, enabled=progress)
+        for step, batch in enumerate(bar, start=1):
+            optimizer.zero_grad(set_to_none=True)
+            out, y = forward_batch(model, batch, device=device, generator=sampling, amp=config.amp)
+            loss = criterion(out, y[:, -model.pred_len :, columns])
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                model.load_state_dict(best_state)
+                raise NonFiniteLossError(
+                    f"training loss became {value} at epoch {epoch}, step {step}; likely causes: a learning "
+                    "rate too high (try --lr 1e-5), extreme values in the data, or --amp overflow"
+                )
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            running += value
+            steps += 1
+            if progress:
+                bar.set_postfix(loss=f"{running / steps:.4f}", lr=f"{rate:.2e}")
+        train_loss = running / max(steps, 1)
+        val_loss = split_loss(model, data, "val", config=config, device=device, criterion=criterion)
+        test_loss = split_loss(model, data, "test", config=config, device=device, criterion=criterion)
+        record = EpochRecord(epoch, train_loss, val_loss, test_loss, rate, time.perf_counter() - epoch_start)
+        result.history.append(record)
+        log.info(
+            "epoch %d/%d: train %.6f, val %.6f, test %.6f, lr %.3g, %.1f s",
+            epoch, config.epochs, train_loss, val_loss, test_loss, rate, record.seconds,
+        )  # fmt: skip
+        if stopper.update(val_loss, epoch):
+            best_state = copy.deepcopy(model.state_dict())
+            result.best_epoch, result.best_val_loss = epoch, val_loss
+        if on_epoch_end is not None:
+            on_epoch_end(record)
+        if stopper.should_stop:
+            log.info("early stopping: no better validation loss for %d epochs", config.patience)
+            result.stopped_early = True
+            break
+
+    model.load_state_dict(best_state)
+    result.train_seconds = time.perf_counter() - started
+    return result
+
+
+def _progress(loader: DataLoader, epoch: int, epochs: int, *, enabled: bool):
+    if not enabled:
+        return loader
+    from tqdm.auto import tqdm
+
+    return tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, dynamic_ncols=True)
