@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import synthetic_frame
+from helpers import synthetic_frame
 from informer.cli import main
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import informer
-from conftest import synthetic_frame
+from helpers import synthetic_frame
 from informer.cli import main
 from informer.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from informer.errors import ConfigError, DataError

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import synthetic_frame
+from helpers import synthetic_frame
 from informer.config import DataConfig
 from informer.data.loading import load_series
 from informer.data.pipeline import prepare

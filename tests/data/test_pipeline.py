@@ -3,7 +3,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from conftest import synthetic_frame
+from helpers import synthetic_frame
 from informer.config import DataConfig
 from informer.data.bundled import BUNDLED
 from informer.data.pipeline import prepare

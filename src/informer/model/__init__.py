@@ -1,0 +1,56 @@
+"""The Informer network, computed as the paper's published code computes it.
+
+Notation used for tensor shapes throughout this package:
+
+====  ==========================================================================
+B     batch size
+L     time steps (``L_Q`` / ``L_K`` for queries / keys when they differ)
+D     model width, ``d_model``
+H     attention heads, ``n_heads``
+E     head width, ``d_model // n_heads``
+C     input channels (``enc_in`` / ``dec_in``) or output channels (``c_out``)
+F     time-feature columns (``timeF`` width, or 4-5 calendar fields)
+U     kept ("active") queries of ProbSparse attention, ``factor * ceil(ln L_Q)``
+S     sampled keys per query of ProbSparse attention, ``factor * ceil(ln L_K)``
+====  ==========================================================================
+
+Modules, in the order data flows through them:
+
+* :mod:`~informer.model.embedding`: value convolution + position + time embedding;
+* :mod:`~informer.model.attention`: pure attention functions on ``(B, H, L, E)`` tensors
+  (:func:`full_attention`, :func:`prob_sparse_attention`) and the projection layer;
+* :mod:`~informer.model.encoder`: encoder layers, the distilling block, the encoder stack;
+* :mod:`~informer.model.decoder`: masked self-attention + cross-attention layers;
+* :mod:`~informer.model.informer`: the whole model and :func:`build_model`;
+* :mod:`~informer.model.published`: loading weights saved by the published implementation.
+
+Every point where the published code and the paper disagree is listed in ``docs/model.md``.
+"""
+
+from informer.model.attention import (
+    AttentionLayer,
+    FullAttention,
+    ProbSparseAttention,
+    full_attention,
+    kept_query_count,
+    prob_sparse_attention,
+    query_sparsity,
+    sampled_key_count,
+)
+from informer.model.informer import Informer, build_model
+from informer.model.published import from_published, to_published
+
+__all__ = [
+    "AttentionLayer",
+    "FullAttention",
+    "Informer",
+    "ProbSparseAttention",
+    "build_model",
+    "from_published",
+    "full_attention",
+    "kept_query_count",
+    "prob_sparse_attention",
+    "query_sparsity",
+    "sampled_key_count",
+    "to_published",
+]

@@ -1,0 +1,428 @@
+"""Attention: pure functions on per-head tensors, and the multi-head projection layer.
+
+The functions take queries ``q`` (B, H, L_Q, E), keys ``k`` (B, H, L_K, E) and values
+``v`` (B, H, L_K, E) and return the attended values (B, H, L_Q, E). They hold no state, read
+no global switches, and draw random numbers only from the ``torch.Generator`` they are given
+(or from torch's global generator when none is given).
+
+ProbSparse attention (paper section 3.1; published ``ProbAttention``), step by step:
+
+1. ``S = factor * ceil(ln L_K)`` keys are drawn for every query, with replacement, as one
+   (L_Q, S) index matrix shared by every batch item and head (each query row has its own draw).
+2. Each query's *sparsity* is the max of its sampled scores ``q . k`` minus their sum divided
+   by ``L_K`` (not by ``S``: the published code divides by ``L_K``).
+3. The ``U = factor * ceil(ln L_Q)`` sparsest queries ("kept queries") attend to all keys with
+   scale ``1 / sqrt(E)``, causally masked in the decoder.
+4. The other, lazy, queries get the mean of V (encoder) or its cumulative sum along time
+   (masked decoder self-attention), the published choice; a cumulative mean is the option.
+
+Both counts are capped at the sequence length, so with a large ``factor`` every query is kept
+and ProbSparse attention equals full attention.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+# Largest number of elements any sampling intermediate may hold (64 MiB of float32).
+DEFAULT_MEMORY_LIMIT = 1 << 24
+
+LAZY_CAUSAL = ("cumsum", "cummean")
+
+
+def _check_heads(q: Tensor, k: Tensor, v: Tensor) -> None:
+    if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
+        raise ValueError(
+            "attention expects q (B, H, L_Q, E), k (B, H, L_K, E), v (B, H, L_K, E); got "
+            f"{tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}"
+        )
+    if q.shape[:2] != k.shape[:2] or k.shape[:2] != v.shape[:2]:
+        raise ValueError(
+            f"q, k, v must share (B, H); got {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}"
+        )
+    if k.shape[2] != v.shape[2]:
+        raise ValueError(f"k and v must have the same length L_K; got {k.shape[2]} and {v.shape[2]}")
+    if q.shape[3] != k.shape[3]:
+        raise ValueError(f"q and k must have the same head width E; got {q.shape[3]} and {k.shape[3]}")
+
+
+def _dropout(weights: Tensor, p: float, generator: torch.Generator | None) -> Tensor:
+    if p == 0.0:
+        return weights
+    if generator is None:
+        return F.dropout(weights, p, training=True)
+    keep = torch.empty_like(weights).bernoulli_(1.0 - p, generator=generator)
+    return weights * keep / (1.0 - p)
+
+
+def full_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    *,
+    causal: bool = False,
+    scale: float | None = None,
+    dropout_p: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Canonical scaled dot-product attention (the paper's Informer-dagger uses it everywhere).
+
+    Args:
+        q: queries (B, H, L_Q, E).
+        k: keys (B, H, L_K, E).
+        v: values (B, H, L_K, E).
+        causal: mask key ``j`` for query ``i`` when ``j > i`` (needs ``L_Q == L_K``).
+        scale: score multiplier; ``1 / sqrt(E)`` when None (E is the head width, as published).
+        dropout_p: dropout on the attention weights (pass 0 in evaluation).
+        generator: source of the dropout mask; torch's global generator when None.
+
+    Returns:
+        The attended values (B, H, L_Q, E).
+
+    Raises:
+        ValueError: if the shapes do not match, or ``causal`` with ``L_Q != L_K``.
+    """
+    _check_heads(q, k, v)
+    length_q, length_k, width = q.shape[2], k.shape[2], q.shape[3]
+    if causal and length_q != length_k:
+        raise ValueError(f"causal attention needs L_Q == L_K; got {length_q} and {length_k}")
+    scale = 1.0 / math.sqrt(width) if scale is None else scale
+    scores = q @ k.transpose(-2, -1)  # (B, H, L_Q, L_K)
+    if causal:
+        future = torch.ones(length_q, length_k, dtype=torch.bool, device=q.device).triu(1)
+        scores = scores.masked_fill(future, float("-inf"))
+    weights = torch.softmax(scores * scale, dim=-1)
+    weights = _dropout(weights, dropout_p, generator)
+    return weights @ v  # (B, H, L_Q, E)
+
+
+def _log_count(factor: int, length: int) -> int:
+    return min(length, factor * math.ceil(math.log(length)))
+
+
+def kept_query_count(factor: int, length: int) -> int:
+    """U, the number of queries ProbSparse keeps: ``factor * ceil(ln length)``, at most ``length``.
+
+    A single query (``length == 1``) gives ``ln 1 = 0``, so none is kept, as published.
+    """
+    if length < 1:
+        raise ValueError(f"length must be positive, got {length}")
+    return _log_count(factor, length)
+
+
+def sampled_key_count(factor: int, length: int) -> int:
+    """S, the keys sampled per query: ``factor * ceil(ln length)``, between 1 and ``length``.
+
+    The lower bound of 1 only matters for a single key, where the published code fails (it takes
+    the max over zero samples).
+    """
+    if length < 1:
+        raise ValueError(f"length must be positive, got {length}")
+    return max(1, _log_count(factor, length))
+
+
+def draw_sampled_keys(
+    length_q: int,
+    length_k: int,
+    sampled: int,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """The (L_Q, S) matrix of key indices, drawn with replacement: row ``i`` belongs to query ``i``.
+
+    Drawn as ``torch.randint(L_K, (L_Q, S))`` on the generator's device (CPU when none is given,
+    like the published code), then moved to ``device``.
+    """
+    source = generator.device if generator is not None else torch.device("cpu")
+    sampled_keys = torch.randint(length_k, (length_q, sampled), generator=generator, device=source)
+    return sampled_keys.to(device) if device is not None else sampled_keys
+
+
+def query_sparsity(
+    q: Tensor, k: Tensor, sampled_keys: Tensor, *, memory_limit: int = DEFAULT_MEMORY_LIMIT
+) -> Tensor:
+    """Sparsity of each query from its sampled keys: ``max_j s_ij - sum_j s_ij / L_K``.
+
+    ``s_ij = q_i . k_j`` (unscaled) for the keys ``j`` in row ``i`` of ``sampled_keys``. Only the
+    ranking matters (it chooses the kept queries), so no gradient flows through it.
+
+    When the whole (B, H, L_Q, L_K) score matrix fits in ``memory_limit`` elements, the sampled
+    scores are gathered from it (fast for short inputs). Otherwise keys are gathered for chunks
+    of queries, so no intermediate holds more than about ``memory_limit`` elements and the whole
+    (B, H, L_Q, S, E) tensor of sampled keys never exists at once.
+
+    Args:
+        q: queries (B, H, L_Q, E).
+        k: keys (B, H, L_K, E).
+        sampled_keys: key indices (L_Q, S), shared by batch items and heads.
+        memory_limit: element budget for the intermediates (see above).
+
+    Returns:
+        The sparsity measurement (B, H, L_Q).
+    """
+    batch, heads, length_q, width = q.shape
+    length_k = k.shape[2]
+    if sampled_keys.dim() != 2 or sampled_keys.shape[0] != length_q:
+        raise ValueError(
+            f"sampled_keys must be (L_Q, S) with L_Q = {length_q}; got {tuple(sampled_keys.shape)}"
+        )
+    sampled = sampled_keys.shape[1]
+    with torch.no_grad():
+        if batch * heads * length_q * length_k <= memory_limit:
+            scores = q @ k.transpose(-2, -1)  # (B, H, L_Q, L_K)
+            index = sampled_keys.expand(batch, heads, length_q, sampled)  # (B, H, L_Q, S)
+            sampled_scores = scores.gather(-1, index)  # (B, H, L_Q, S)
+            return sampled_scores.amax(-1) - sampled_scores.sum(-1) / length_k
+        sparsity = q.new_empty(batch, heads, length_q)
+        rows = max(1, memory_limit // (batch * heads * sampled * width))
+        for start in range(0, length_q, rows):
+            stop = min(start + rows, length_q)
+            keys = k[:, :, sampled_keys[start:stop]]  # (B, H, rows, S, E)
+            queries = q[:, :, start:stop].unsqueeze(-1)  # (B, H, rows, E, 1)
+            sampled_scores = (keys @ queries).squeeze(-1)  # (B, H, rows, S)
+            sparsity[:, :, start:stop] = (
+                sampled_scores.amax(-1) - sampled_scores.sum(-1) / length_k
+            )
+        return sparsity
+
+
+def lazy_context(v: Tensor, length_q: int, *, causal: bool, lazy_causal: str = "cumsum") -> Tensor:
+    """What the lazy queries receive, (B, H, L_Q, E).
+
+    Encoder (not causal): the mean of V over time, for every query. Masked decoder (causal, needs
+    ``L_Q == L_V``): the cumulative sum of V along time (published), or the cumulative mean.
+    """
+    batch, heads, length_v, width = v.shape
+    if not causal:
+        return v.mean(dim=2, keepdim=True).expand(batch, heads, length_q, width)
+    if length_q != length_v:
+        raise ValueError(f"causal ProbSparse attention needs L_Q == L_K; got {length_q} and {length_v}")
+    if lazy_causal not in LAZY_CAUSAL:
+        raise ValueError(f"lazy_causal must be one of {', '.join(LAZY_CAUSAL)}; got {lazy_causal!r}")
+    running = v.cumsum(dim=2)  # (B, H, L, E)
+    if lazy_causal == "cummean":
+        steps = torch.arange(1, length_v + 1, device=v.device, dtype=v.dtype)
+        running = running / steps[:, None]
+    return running
+
+
+def prob_sparse_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    *,
+    factor: int = 5,
+    causal: bool = False,
+    scale: float | None = None,
+    dropout_p: float = 0.0,
+    generator: torch.Generator | None = None,
+    lazy_causal: str = "cumsum",
+    memory_limit: int = DEFAULT_MEMORY_LIMIT,
+) -> tuple[Tensor, Tensor]:
+    """ProbSparse self-attention as the published code computes it (see the module docstring).
+
+    Args:
+        q: queries (B, H, L_Q, E).
+        k: keys (B, H, L_K, E).
+        v: values (B, H, L_K, E).
+        factor: the sampling factor ``c``: S and U are ``c * ceil(ln L)``, capped at L.
+        causal: masked decoder self-attention (needs ``L_Q == L_K``): kept queries do not see
+            later keys and lazy queries get the running sum (or mean) of V.
+        scale: score multiplier for the kept queries; ``1 / sqrt(E)`` when None.
+        dropout_p: dropout on the kept queries' attention weights. The published model never
+            applies it (its ProbAttention builds a dropout it does not use), so the model passes 0.
+        generator: source of the sampled keys (and of the dropout mask); with a seeded generator
+            the result is deterministic. torch's global generator when None.
+        lazy_causal: ``"cumsum"`` (published) or ``"cummean"``, for lazy queries when causal.
+        memory_limit: element budget of the sampling intermediates (:func:`query_sparsity`).
+
+    Returns:
+        ``(out, kept_queries)``: the attended values (B, H, L_Q, E) and the time indices of the
+        kept queries (B, H, U), sparsest first.
+
+    Raises:
+        ValueError: if the shapes do not match, or ``causal`` with ``L_Q != L_K``.
+    """
+    _check_heads(q, k, v)
+    batch, heads, length_q, width = q.shape
+    length_k = k.shape[2]
+    if causal and length_q != length_k:
+        raise ValueError(f"causal attention needs L_Q == L_K; got {length_q} and {length_k}")
+    if factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor}")
+    scale = 1.0 / math.sqrt(width) if scale is None else scale
+
+    sampled_keys = draw_sampled_keys(
+        length_q,
+        length_k,
+        sampled_key_count(factor, length_k),
+        generator=generator,
+        device=q.device,
+    )  # (L_Q, S)
+    sparsity = query_sparsity(q, k, sampled_keys, memory_limit=memory_limit)  # (B, H, L_Q)
+    kept = kept_query_count(factor, length_q)
+    kept_queries = sparsity.topk(kept, dim=-1).indices  # (B, H, U)
+
+    rows = kept_queries.unsqueeze(-1).expand(batch, heads, kept, width)  # (B, H, U, E)
+    scores = q.gather(2, rows) @ k.transpose(-2, -1)  # (B, H, U, L_K)
+    scores = scores * scale
+    if causal:
+        steps = torch.arange(length_k, device=q.device)
+        future = steps > kept_queries.unsqueeze(-1)  # (B, H, U, L_K)
+        scores = scores.masked_fill(future, float("-inf"))
+    weights = _dropout(torch.softmax(scores, dim=-1), dropout_p, generator)
+    active = weights @ v  # (B, H, U, E)
+
+    context = lazy_context(v, length_q, causal=causal, lazy_causal=lazy_causal)  # (B, H, L_Q, E)
+    out = context.scatter(2, rows, active.to(context.dtype))  # (B, H, L_Q, E)
+    return out, kept_queries
+
+
+class FullAttention(nn.Module):
+    """:func:`full_attention` as a module, so that forward hooks see the (B, H, L, E) tensors.
+
+    ``kept_queries`` is always None (every query attends); it exists so both attention modules
+    can be inspected the same way.
+    """
+
+    def __init__(self, *, causal: bool = False, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.causal = causal
+        self.dropout = dropout
+        self.kept_queries: Tensor | None = None
+
+    def forward(
+        self, q: Tensor, k: Tensor, v: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """(B, H, L_Q, E), (B, H, L_K, E), (B, H, L_K, E) -> (B, H, L_Q, E)."""
+        return full_attention(
+            q,
+            k,
+            v,
+            causal=self.causal,
+            dropout_p=self.dropout if self.training else 0.0,
+            generator=generator,
+        )
+
+    def extra_repr(self) -> str:
+        return f"causal={self.causal}, dropout={self.dropout}"
+
+
+class ProbSparseAttention(nn.Module):
+    """:func:`prob_sparse_attention` as a module.
+
+    After each forward call, ``kept_queries`` holds the indices (B, H, U) of the queries that
+    attended (sparsest first), e.g. for ``informer explain``; forward hooks see the real
+    (B, H, L, E) inputs and output.
+    """
+
+    def __init__(
+        self,
+        *,
+        factor: int = 5,
+        causal: bool = False,
+        dropout: float = 0.0,
+        lazy_causal: str = "cumsum",
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    ) -> None:
+        super().__init__()
+        if lazy_causal not in LAZY_CAUSAL:
+            raise ValueError(f"lazy_causal must be one of {', '.join(LAZY_CAUSAL)}; got {lazy_causal!r}")
+        self.factor = factor
+        self.causal = causal
+        self.dropout = dropout
+        self.lazy_causal = lazy_causal
+        self.memory_limit = memory_limit
+        self.kept_queries: Tensor | None = None
+
+    def forward(
+        self, q: Tensor, k: Tensor, v: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """(B, H, L_Q, E), (B, H, L_K, E), (B, H, L_K, E) -> (B, H, L_Q, E)."""
+        out, kept_queries = prob_sparse_attention(
+            q,
+            k,
+            v,
+            factor=self.factor,
+            causal=self.causal,
+            dropout_p=self.dropout if self.training else 0.0,
+            generator=generator,
+            lazy_causal=self.lazy_causal,
+            memory_limit=self.memory_limit,
+        )
+        self.kept_queries = kept_queries
+        return out
+
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}, causal={self.causal}, lazy_causal={self.lazy_causal!r}"
+
+
+def make_inner_attention(
+    attn: str, *, causal: bool, factor: int, dropout: float, lazy_causal: str = "cumsum"
+) -> nn.Module:
+    """The per-head attention of one layer: ``"prob"`` or ``"full"``.
+
+    As published, ProbSparse attention gets no attention dropout and full attention does.
+    """
+    if attn == "prob":
+        return ProbSparseAttention(factor=factor, causal=causal, lazy_causal=lazy_causal)
+    if attn == "full":
+        return FullAttention(causal=causal, dropout=dropout)
+    raise ValueError(f"attn must be 'prob' or 'full', got {attn!r}")
+
+
+class AttentionLayer(nn.Module):
+    """Multi-head attention: Q/K/V projections, per-head attention, output projection.
+
+    ``mix`` reproduces the published decoder self-attention: the per-head output (B, H, L, E)
+    is read back as (B, L, H * E) straight from its memory layout, without moving the head axis
+    next to E first. Each output row then holds ``H`` consecutive time steps of one head, which
+    mixes heads and time (and lets decoder outputs depend on later steps; see docs/model.md).
+    """
+
+    def __init__(self, *, d_model: int, n_heads: int, attention: nn.Module, mix: bool = False) -> None:
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+        self.n_heads = n_heads
+        self.mix = mix
+        self.query_projection = nn.Linear(d_model, d_model)
+        self.key_projection = nn.Linear(d_model, d_model)
+        self.value_projection = nn.Linear(d_model, d_model)
+        self.inner_attention = attention
+        self.out_projection = nn.Linear(d_model, d_model)
+
+    @property
+    def kept_queries(self) -> Tensor | None:
+        """Indices (B, H, U) of the queries kept in the last call; None for full attention."""
+        return self.inner_attention.kept_queries
+
+    def forward(
+        self,
+        queries: Tensor,
+        keys: Tensor,
+        values: Tensor,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """(B, L_Q, D), (B, L_K, D), (B, L_K, D) -> (B, L_Q, D)."""
+        batch, length_q, _ = queries.shape
+        length_k = keys.shape[1]
+        heads = self.n_heads
+        q = self.query_projection(queries).view(batch, length_q, heads, -1)  # (B, L_Q, H, E)
+        k = self.key_projection(keys).view(batch, length_k, heads, -1)  # (B, L_K, H, E)
+        v = self.value_projection(values).view(batch, length_k, heads, -1)  # (B, L_K, H, E)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # (B, H, L, E)
+        out = self.inner_attention(q, k, v, generator=generator)  # (B, H, L_Q, E)
+        if self.mix:
+            out = out.contiguous().view(batch, length_q, -1)  # (B, L_Q, H*E), rows mix heads and time
+        else:
+            out = out.transpose(1, 2).reshape(batch, length_q, -1)  # (B, L_Q, H*E)
+        return self.out_projection(out)
+
+    def extra_repr(self) -> str:
+        return f"n_heads={self.n_heads}, mix={self.mix}"

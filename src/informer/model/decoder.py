@@ -1,0 +1,94 @@
+"""Decoder: masked self-attention, full cross-attention to the encoder output, feed-forward.
+
+Each sub-layer is followed by dropout, a residual connection and a LayerNorm (post-norm); the
+decoder ends with one more LayerNorm. The model projects its output to ``c_out`` channels.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from informer.model.attention import AttentionLayer, FullAttention, make_inner_attention
+from informer.model.encoder import FeedForward
+
+
+class DecoderLayer(nn.Module):
+    """Masked self-attention (ProbSparse or full, optionally ``mix``), cross-attention, feed-forward."""
+
+    def __init__(
+        self,
+        *,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        factor: int,
+        dropout: float,
+        attn: str,
+        activation: str,
+        mix: bool,
+        lazy_decoder: str = "cumsum",
+    ) -> None:
+        super().__init__()
+        inner = make_inner_attention(attn, causal=True, factor=factor, dropout=dropout, lazy_causal=lazy_decoder)
+        self.self_attention = AttentionLayer(d_model=d_model, n_heads=n_heads, attention=inner, mix=mix)
+        self.self_attention_norm = nn.LayerNorm(d_model)
+        self.cross_attention = AttentionLayer(
+            d_model=d_model,
+            n_heads=n_heads,
+            attention=FullAttention(causal=False, dropout=dropout),
+            mix=False,
+        )
+        self.cross_attention_norm = nn.LayerNorm(d_model)
+        self.feed_forward = FeedForward(d_model=d_model, d_ff=d_ff, dropout=dropout, activation=activation)
+        self.feed_forward_norm = nn.LayerNorm(d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """(B, L, D) decoder input, (B, L_enc, D) encoder output -> (B, L, D)."""
+        x = self.self_attention_norm(x + self.dropout(self.self_attention(x, x, x, generator=generator)))
+        x = self.cross_attention_norm(x + self.dropout(self.cross_attention(x, memory, memory)))
+        return self.feed_forward_norm(x + self.feed_forward(x))
+
+
+class Decoder(nn.Module):
+    """``depth`` decoder layers and a final LayerNorm."""
+
+    def __init__(
+        self,
+        *,
+        depth: int,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        factor: int,
+        dropout: float,
+        attn: str,
+        activation: str,
+        mix: bool,
+        lazy_decoder: str = "cumsum",
+    ) -> None:
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"the decoder needs at least one layer, got depth {depth}")
+        self.layers = nn.ModuleList(
+            DecoderLayer(
+                d_model=d_model,
+                n_heads=n_heads,
+                d_ff=d_ff,
+                factor=factor,
+                dropout=dropout,
+                attn=attn,
+                activation=activation,
+                mix=mix,
+                lazy_decoder=lazy_decoder,
+            )
+            for _ in range(depth)
+        )
+        self.norm = nn.LayerNorm(d_model)
+
+    def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """(B, L, D), (B, L_enc, D) -> (B, L, D)."""
+        for layer in self.layers:
+            x = layer(x, memory, generator=generator)
+        return self.norm(x)

@@ -1,0 +1,255 @@
+"""The Informer model: embeddings, (stacked) distilling encoder, decoder, projection.
+
+Typical use::
+
+    model = build_model(ModelConfig(), enc_in=7, dec_in=7, c_out=7,
+                        seq_len=96, label_len=48, pred_len=24, freq="h")
+    y = model(x_enc, x_mark_enc, x_dec, x_mark_dec)            # (B, 24, 7)
+    json.dumps(model.settings)                                  # enough to rebuild it:
+    same = Informer(**model.settings)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from informer.config import ModelConfig
+from informer.data.timefeatures import TIMEF_FEATURES
+from informer.errors import ConfigError
+from informer.model.attention import ProbSparseAttention
+from informer.model.decoder import Decoder
+from informer.model.embedding import DataEmbedding
+from informer.model.encoder import Encoder, EncoderStack
+
+_ARCHITECTURE = tuple(field.name for field in dataclasses.fields(ModelConfig))
+
+
+class Informer(nn.Module):
+    """Informer (Zhou et al., AAAI 2021) as the published code computes it.
+
+    All arguments are keyword-only plain values; :attr:`settings` returns them as a
+    JSON-ready dict from which ``Informer(**settings)`` rebuilds the same architecture.
+
+    Args:
+        enc_in: encoder input channels C.
+        dec_in: decoder input channels.
+        c_out: output channels.
+        seq_len: encoder input steps.
+        label_len: known steps at the start of the decoder input.
+        pred_len: steps to forecast; the model returns the last ``pred_len`` decoder steps.
+        freq: paper letter of the data frequency (s, t, h, d, b, w, m, a).
+        d_model, n_heads, e_layers, d_layers, d_ff, factor, dropout, attn, embed, activation,
+        distil, mix, stack, s_layers, lazy_decoder: the architecture, as in
+            :class:`informer.config.ModelConfig` (``e_layers`` is unused when ``stack``;
+            the stack's depths are ``s_layers``).
+
+    Raises:
+        ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
+    """
+
+    def __init__(
+        self,
+        *,
+        enc_in: int,
+        dec_in: int,
+        c_out: int,
+        seq_len: int,
+        label_len: int,
+        pred_len: int,
+        freq: str = "h",
+        d_model: int = 512,
+        n_heads: int = 8,
+        e_layers: int = 2,
+        d_layers: int = 1,
+        d_ff: int = 2048,
+        factor: int = 5,
+        dropout: float = 0.05,
+        attn: str = "prob",
+        embed: str = "timeF",
+        activation: str = "gelu",
+        distil: bool = True,
+        mix: bool = True,
+        stack: bool = False,
+        s_layers: tuple[int, ...] | list[int] = (3, 2, 1),
+        lazy_decoder: str = "cumsum",
+    ) -> None:
+        super().__init__()
+        architecture = ModelConfig(  # validates the architecture, raising ConfigError
+            d_model=d_model,
+            n_heads=n_heads,
+            e_layers=e_layers,
+            d_layers=d_layers,
+            d_ff=d_ff,
+            factor=factor,
+            dropout=dropout,
+            attn=attn,
+            embed=embed,
+            activation=activation,
+            distil=distil,
+            mix=mix,
+            stack=stack,
+            s_layers=tuple(s_layers),
+            lazy_decoder=lazy_decoder,
+        )
+        _check_data_settings(
+            enc_in=enc_in, dec_in=dec_in, c_out=c_out, seq_len=seq_len, label_len=label_len, pred_len=pred_len
+        )
+        if freq not in TIMEF_FEATURES:
+            raise ConfigError(f"freq must be a paper letter ({', '.join(TIMEF_FEATURES)}), got {freq!r}")
+        if stack and seq_len // 2 ** (len(architecture.s_layers) - 1) == 0:
+            raise ConfigError(
+                f"seq_len {seq_len} is too short for {len(architecture.s_layers)} stacked encoders"
+            )
+
+        self._settings: dict[str, Any] = {
+            "enc_in": enc_in,
+            "dec_in": dec_in,
+            "c_out": c_out,
+            "seq_len": seq_len,
+            "label_len": label_len,
+            "pred_len": pred_len,
+            "freq": freq,
+            **{name: getattr(architecture, name) for name in _ARCHITECTURE},
+        }
+        self._settings["s_layers"] = list(architecture.s_layers)
+
+        self.enc_embedding = DataEmbedding(c_in=enc_in, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
+        self.dec_embedding = DataEmbedding(c_in=dec_in, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
+        layer_settings = dict(
+            d_model=d_model,
+            n_heads=n_heads,
+            d_ff=d_ff,
+            factor=factor,
+            dropout=dropout,
+            attn=attn,
+            activation=activation,
+        )
+        self.encoder: Encoder | EncoderStack
+        if stack:
+            self.encoder = EncoderStack(depths=architecture.s_layers, distil=distil, **layer_settings)
+        else:
+            self.encoder = Encoder(depth=e_layers, distil=distil, **layer_settings)
+        self.decoder = Decoder(depth=d_layers, mix=mix, lazy_decoder=lazy_decoder, **layer_settings)
+        self.projection = nn.Linear(d_model, c_out)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The constructor arguments as plain ints, floats, strings, bools and a list."""
+        return {**self._settings, "s_layers": list(self._settings["s_layers"])}
+
+    @property
+    def pred_len(self) -> int:
+        return self._settings["pred_len"]
+
+    def input_shapes(self, batch_size: int) -> dict[str, tuple[int, ...]]:
+        """Shapes of the four inputs for a batch (calendar embeddings also accept extra columns)."""
+        s = self._settings
+        decoder_len = s["label_len"] + s["pred_len"]
+        return {
+            "x_enc": (batch_size, s["seq_len"], s["enc_in"]),
+            "x_mark_enc": (batch_size, s["seq_len"], self.enc_embedding.n_features),
+            "x_dec": (batch_size, decoder_len, s["dec_in"]),
+            "x_mark_dec": (batch_size, decoder_len, self.dec_embedding.n_features),
+        }
+
+    def kept_queries(self) -> dict[str, Tensor]:
+        """Indices (B, H, U) of the queries each ProbSparse attention kept in the last forward.
+
+        Keys are module names such as ``encoder.layers.0.attention.inner_attention``; empty for
+        ``attn="full"`` or before the first forward call.
+        """
+        return {
+            name: module.kept_queries
+            for name, module in self.named_modules()
+            if isinstance(module, ProbSparseAttention) and module.kept_queries is not None
+        }
+
+    def _check_inputs(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor) -> None:
+        batch = x_enc.shape[0] if x_enc.dim() == 3 else -1
+        expected = self.input_shapes(batch)
+        calendar = self._settings["embed"] != "timeF"
+        inputs = {"x_enc": x_enc, "x_mark_enc": x_mark_enc, "x_dec": x_dec, "x_mark_dec": x_mark_dec}
+        for name, tensor in inputs.items():
+            want = expected[name]
+            shape = tuple(tensor.shape)
+            ok = len(shape) == 3 and shape[:2] == want[:2]
+            if name.startswith("x_mark") and calendar:
+                ok = ok and shape[2] >= want[2]
+            else:
+                ok = ok and shape[2] == want[2]
+            if not ok:
+                layout = "(B, L, F)" if name.startswith("x_mark") else "(B, L, C)"
+                wanted = ", ".join(["B" if batch < 0 else str(batch), *map(str, want[1:])])
+                at_least = " (or more calendar columns)" if name.startswith("x_mark") and calendar else ""
+                raise ValueError(f"{name} must have shape {layout} = ({wanted}){at_least}; got {shape}")
+
+    def forward(
+        self,
+        x_enc: Tensor,
+        x_mark_enc: Tensor,
+        x_dec: Tensor,
+        x_mark_dec: Tensor,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Forecast the last ``pred_len`` steps.
+
+        Args:
+            x_enc: encoder input (B, seq_len, enc_in).
+            x_mark_enc: its time features (B, seq_len, F).
+            x_dec: decoder input (B, label_len + pred_len, dec_in): known steps, then placeholders.
+            x_mark_dec: its time features (B, label_len + pred_len, F).
+            generator: source of ProbSparse's sampled keys; seeded, it makes the forward pass
+                deterministic. torch's global generator when None.
+
+        Returns:
+            The forecast (B, pred_len, c_out).
+
+        Raises:
+            ValueError: if an input does not have the shape :meth:`input_shapes` gives.
+        """
+        self._check_inputs(x_enc, x_mark_enc, x_dec, x_mark_dec)
+        embedded = self.enc_embedding(x_enc, x_mark_enc)  # (B, seq_len, D)
+        memory = self.encoder(embedded, generator=generator)  # (B, L_enc, D)
+        embedded = self.dec_embedding(x_dec, x_mark_dec)  # (B, label_len + pred_len, D)
+        decoded = self.decoder(embedded, memory, generator=generator)  # (B, label_len + pred_len, D)
+        return self.projection(decoded[:, -self.pred_len :])  # (B, pred_len, c_out)
+
+
+def _check_data_settings(**values: int) -> None:
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+def build_model(
+    config: ModelConfig,
+    *,
+    enc_in: int,
+    dec_in: int,
+    c_out: int,
+    seq_len: int,
+    label_len: int,
+    pred_len: int,
+    freq: str,
+) -> Informer:
+    """Build the model for an architecture and the data's widths and lengths.
+
+    ``freq`` is the paper letter of the data frequency (``timeF`` width =
+    ``informer.data.timefeatures.timef_width(freq)``).
+    """
+    architecture = {name: getattr(config, name) for name in _ARCHITECTURE}
+    return Informer(
+        enc_in=enc_in,
+        dec_in=dec_in,
+        c_out=c_out,
+        seq_len=seq_len,
+        label_len=label_len,
+        pred_len=pred_len,
+        freq=freq,
+        **architecture,
+    )
