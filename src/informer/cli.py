@@ -259,6 +259,103 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(_positive_int(part) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+
+
+def _write_json(path: str | None, payload: dict) -> None:
+    if not path:
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def cmd_bench_attention(args: argparse.Namespace) -> int:
+    from informer.bench.report import attention_table, memory_exponents, plot_attention
+    from informer.bench.suite import attention_suite, machine
+
+    def show(row: dict) -> None:
+        detail = (f"{row['median_s'] * 1e3:.1f} ms, +{row['extra_rss_mb']:.0f} MB" if "median_s" in row
+                  else row.get("skipped") or row.get("error"))
+        log.info("%s %s L=%d: %s", row["mode"], row["method"], row["length"], detail)
+
+    rows = attention_suite(
+        lengths=args.lengths, methods=args.methods.split(","), batch=args.batch, heads=args.heads,
+        head_dim=args.head_dim, backward=args.backward, device=args.device, repeats=args.repeats,
+        memory_limit_gb=args.memory_limit_gb, modes=args.modes.split(","), progress=show,
+    )
+    payload = {
+        "benchmark": "attention",
+        "command": "informer " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("informer") else None,
+        "machine": machine(),
+        "settings": {"batch": args.batch, "heads": args.heads, "head_dim": args.head_dim,
+                     "backward": args.backward, "device": args.device, "repeats": args.repeats},
+        "rows": rows,
+        "memory_exponent_1024_8192": memory_exponents(rows),
+    }
+    _write_json(args.out, payload)
+    if args.plot:
+        kind = "forward + backward" if args.backward else "forward"
+        plot_attention(rows, args.plot, title=f"attention {kind}, B={args.batch}, H={args.heads}, E={args.head_dim}")
+    print(json.dumps(payload, indent=2) if args.json else attention_table(rows))
+    return 0
+
+
+def _bench_spec(args: argparse.Namespace) -> dict:
+    config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS})
+    data = {k: v for k, v in config.to_dict()["data"].items() if v is not None}
+    return {"data": data, "model": config.to_dict()["model"], "batch_size": args.batch_size,
+            "amp": args.amp, "device": args.device}
+
+
+def cmd_bench_train(args: argparse.Namespace) -> int:
+    from informer.bench.suite import machine, train_bench
+
+    spec = {**_bench_spec(args), "steps": args.steps}
+    result = train_bench(spec)
+    if "error" in result:
+        raise InformerError(f"benchmark failed: {result['error']}")
+    payload = {"benchmark": "train", "machine": machine(), "spec": spec, "result": result}
+    _write_json(args.out, payload)
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        r = result
+        precision = "bf16 autocast" if args.amp else "fp32"
+        print(f"training step ({precision}, batch {args.batch_size}): {r['median_s']:.3f} s median "
+              f"(min {r['min_s']:.3f}), {r['samples_per_s']:.1f} samples/s")
+        print(f"  {r['step_gflop']:.1f} GFLOP/step -> {r['achieved_gflops']:.0f} GFLOP/s = "
+              f"{100 * r['matmul_efficiency']:.0f}% of this machine's matmul peak ({r['matmul_gflops']:.0f} GFLOP/s)")
+        print(f"  eval forward of one batch: {r['eval_forward_median_s'] * 1e3:.0f} ms; "
+              f"peak resident memory {r['peak_rss_mb']:.0f} MB; {r['parameters'] / 1e6:.2f} M parameters")
+    return 0
+
+
+def cmd_bench_forecast(args: argparse.Namespace) -> int:
+    from informer.bench.suite import forecast_bench, machine
+
+    spec = _bench_spec(args)
+    result = forecast_bench(spec)
+    if "error" in result:
+        raise InformerError(f"benchmark failed: {result['error']}")
+    payload = {"benchmark": "forecast", "machine": machine(), "spec": spec, "result": result}
+    _write_json(args.out, payload)
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        one, many = result["batch_1"], result["batch_32"]
+        print(f"forecast latency (batch 1): {one['median_s'] * 1e3:.1f} ms")
+        print(f"throughput (batch 32): {many['forecasts_per_s']:.0f} forecasts/s "
+              f"({many['median_s'] * 1e3:.0f} ms per batch); peak resident memory {result['peak_rss_mb']:.0f} MB")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="informer",
@@ -352,6 +449,55 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--out", default="forecast.csv", help="output CSV, or - for stdout (default: forecast.csv)")
     forecast.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
     forecast.set_defaults(handler=cmd_forecast)
+
+    bench = commands.add_parser("bench", help="benchmarks: attention, training step, forecast",
+                                description="Benchmarks; each measurement runs in a fresh process.")
+    bench_commands = bench.add_subparsers(dest="bench_command", metavar="KIND", required=True)
+    attention = bench_commands.add_parser(
+        "attention",
+        help="time and memory of ProbSparse, full, SDPA and the published-style ProbSparse",
+        epilog="""examples:
+  informer bench attention --lengths 96,1024,4096 --backward
+  informer bench attention --out benchmarks/results/attention.json --plot docs/img/attention.png
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    attention.add_argument("--lengths", type=_int_list, default=(96, 192, 384, 768, 1536, 3072, 4096, 8192),
+                           help="sequence lengths (default: 96,192,...,8192)")
+    attention.add_argument("--batch", type=_positive_int, default=8)
+    attention.add_argument("--heads", type=_positive_int, default=8)
+    attention.add_argument("--head-dim", type=_positive_int, default=64)
+    attention.add_argument("--backward", action="store_true", help="time forward + backward")
+    attention.add_argument("--methods", default="prob,full,sdpa,published",
+                           help="comma-separated subset of prob,full,sdpa,published")
+    attention.add_argument("--modes", default="encoder,decoder", help="encoder (non-causal), decoder (causal)")
+    attention.add_argument("--repeats", type=_positive_int, default=5, help="timed calls after one warm-up")
+    attention.add_argument("--memory-limit-gb", type=float, default=12.0,
+                           help="skip a method whose estimated memory exceeds this (default: 12)")
+    attention.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    attention.add_argument("--json", action="store_true")
+    attention.add_argument("--out", help="write the results as JSON here")
+    attention.add_argument("--plot", help="write a PNG plot of time and memory against length here")
+    attention.set_defaults(handler=cmd_bench_attention)
+
+    for name, handler, summary in (("train", cmd_bench_train, "seconds per training step, GFLOP/s, memory"),
+                                   ("forecast", cmd_bench_forecast, "forecast latency and throughput")):
+        sub = bench_commands.add_parser(name, help=summary, description=summary,
+                                        epilog=f"""examples:
+  informer bench {name}
+  informer bench {name} --amp
+  informer bench {name} --seq-len 720 --label-len 336 --pred-len 720 --json
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_data_arguments(sub)
+        add_model_arguments(sub)
+        sub.add_argument("--batch-size", type=_positive_int, default=32)
+        if name == "train":
+            sub.add_argument("--steps", type=_positive_int, default=10, help="timed steps after 2 warm-up steps")
+        sub.add_argument("--amp", action="store_true", help="bf16 autocast on CPU, fp16 on CUDA")
+        sub.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+        sub.add_argument("--json", action="store_true")
+        sub.add_argument("--out", help="write the result as JSON here")
+        sub.set_defaults(handler=handler)
     return parser
 
 
@@ -369,7 +515,7 @@ def _console_logging(level: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    chatty = args.verbose or args.command == "train"  # training reports each epoch
+    chatty = args.verbose or args.command in ("train", "bench")  # long work reports progress
     _console_logging(logging.INFO if chatty else logging.WARNING)
     if getattr(args, "handler", None) is None:
         parser.print_help()

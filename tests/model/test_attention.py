@@ -248,13 +248,20 @@ def test_wrong_shapes_are_rejected_with_the_expected_layout():
         full_attention(q, k[..., :3], v)
 
 
-@pytest.mark.parametrize("memory_limit", [1, 3 * 2 * 2 * 6 * 4])
-def test_chunked_sparsity_equals_the_dense_one(memory_limit):
+@pytest.mark.parametrize("strategy", [None, "score_chunks", "gather"])
+@pytest.mark.parametrize("memory_limit", [1, 3 * 2 * 2 * 6 * 4, 3 * 2 * 29 * 5])
+def test_chunked_sparsity_equals_the_dense_one(memory_limit, strategy):
     q, k, _ = qkv(3, 2, 37, 29, 4, seed=16)
     sampled_keys = draw_sampled_keys(37, 29, 6, generator=torch.Generator().manual_seed(2))
-    dense = query_sparsity(q, k, sampled_keys)
-    chunked = query_sparsity(q, k, sampled_keys, memory_limit=memory_limit)
+    dense = query_sparsity(q, k, sampled_keys, strategy="scores")
+    chunked = query_sparsity(q, k, sampled_keys, memory_limit=memory_limit, strategy=strategy)
     torch.testing.assert_close(chunked, dense, atol=1e-5, rtol=1e-5)
+
+
+def test_unknown_sparsity_strategy():
+    q, k, _ = qkv(1, 1, 5, 5, 4, seed=1)
+    with pytest.raises(ValueError, match="strategy"):
+        query_sparsity(q, k, torch.zeros(5, 2, dtype=torch.long), strategy="magic")
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -283,7 +290,8 @@ class LargestTensor(TorchDispatchMode):
         return result
 
 
-def test_long_inputs_never_hold_all_sampled_keys_at_once():
+@pytest.mark.parametrize("strategy", ["score_chunks", "gather"])
+def test_long_inputs_never_hold_all_sampled_keys_at_once(strategy):
     batch, n_heads, length, width = 2, 2, 200, 8
     q, k, _ = qkv(batch, n_heads, length, length, width, seed=18)
     sampled = sampled_key_count(5, length)
@@ -293,7 +301,7 @@ def test_long_inputs_never_hold_all_sampled_keys_at_once():
     assert batch * n_heads * length * length > memory_limit  # so the chunked path runs
 
     with LargestTensor() as chunked:
-        query_sparsity(q, k, sampled_keys, memory_limit=memory_limit)
+        query_sparsity(q, k, sampled_keys, memory_limit=memory_limit, strategy=strategy)
     with LargestTensor() as dense:
         query_sparsity(q, k, sampled_keys, memory_limit=batch * n_heads * length * length)
     assert chunked.largest <= memory_limit < all_sampled_keys

@@ -7,6 +7,8 @@ import json
 import pytest
 import torch
 
+import informer.model.attention as attention_module
+import informer.model.dropout as dropout_module
 from informer.config import ModelConfig
 from informer.errors import ConfigError
 from informer.model import Informer, build_model
@@ -104,14 +106,16 @@ def test_batch_items_do_not_influence_each_other(n_heads, attn, make_model, make
 )
 def test_dropout_is_applied_where_the_published_code_applies_it(attn, expected, make_model, make_inputs, monkeypatch):
     calls = []
-    original = torch.nn.functional.dropout
+    original = dropout_module.dropout
 
-    def counting(input, p=0.5, training=True, inplace=False):
+    def counting(input, p, *, training=True, generator=None):
         if training and p > 0:
             calls.append(tuple(input.shape))
-        return original(input, p, training, inplace)
+        return original(input, p, training=training, generator=generator)
 
-    monkeypatch.setattr(torch.nn.functional, "dropout", counting)
+    # every dropout in the model goes through informer.model.dropout.dropout
+    monkeypatch.setattr(dropout_module, "dropout", counting)
+    monkeypatch.setattr(attention_module, "dropout", counting)
     model = make_model(attn=attn, dropout=0.1).train()
     model(*make_inputs(model, 2), generator=None)
     assert len(calls) == expected

@@ -25,8 +25,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from informer.model.dropout import dropout
 
 # Largest number of elements any sampling intermediate may hold (64 MiB of float32).
 DEFAULT_MEMORY_LIMIT = 1 << 24
@@ -51,12 +52,7 @@ def _check_heads(q: Tensor, k: Tensor, v: Tensor) -> None:
 
 
 def _dropout(weights: Tensor, p: float, generator: torch.Generator | None) -> Tensor:
-    if p == 0.0:
-        return weights
-    if generator is None:
-        return F.dropout(weights, p, training=True)
-    keep = torch.empty_like(weights).bernoulli_(1.0 - p, generator=generator)
-    return weights * keep / (1.0 - p)
+    return dropout(weights, p, training=True, generator=generator)
 
 
 def full_attention(
@@ -143,24 +139,42 @@ def draw_sampled_keys(
     return sampled_keys.to(device) if device is not None else sampled_keys
 
 
+# Above this many key positions per sampled key, scoring each query's sampled keys one by one
+# (a gather of S key vectors per query) beats computing whole score rows by matrix products.
+GATHER_RATIO = 60
+
+
 def query_sparsity(
-    q: Tensor, k: Tensor, sampled_keys: Tensor, *, memory_limit: int = DEFAULT_MEMORY_LIMIT
+    q: Tensor,
+    k: Tensor,
+    sampled_keys: Tensor,
+    *,
+    memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    strategy: str | None = None,
 ) -> Tensor:
     """Sparsity of each query from its sampled keys: ``max_j s_ij - sum_j s_ij / L_K``.
 
     ``s_ij = q_i . k_j`` (unscaled) for the keys ``j`` in row ``i`` of ``sampled_keys``. Only the
     ranking matters (it chooses the kept queries), so no gradient flows through it.
 
-    When the whole (B, H, L_Q, L_K) score matrix fits in ``memory_limit`` elements, the sampled
-    scores are gathered from it (fast for short inputs). Otherwise keys are gathered for chunks
-    of queries, so no intermediate holds more than about ``memory_limit`` elements and the whole
-    (B, H, L_Q, S, E) tensor of sampled keys never exists at once.
+    Three ways to get the sampled scores, the same numbers each way (``strategy`` forces one;
+    by default the fastest that fits is chosen):
+
+    * ``"scores"``: gather them from the whole (B, H, L_Q, L_K) score matrix, when it holds at
+      most ``memory_limit`` elements (short inputs);
+    * ``"score_chunks"``: the same for chunks of queries, each chunk's score rows holding at most
+      ``memory_limit`` elements: quadratic work, but in fast matrix products, and bounded memory;
+    * ``"gather"``: gather the S sampled key vectors of chunks of queries and score only those,
+      for very long keys (``L_K > GATHER_RATIO * S``), where the quadratic work stops paying.
+
+    In no case does the whole (B, H, L_Q, S, E) tensor of sampled keys exist at once.
 
     Args:
         q: queries (B, H, L_Q, E).
         k: keys (B, H, L_K, E).
         sampled_keys: key indices (L_Q, S), shared by batch items and heads.
         memory_limit: element budget for the intermediates (see above).
+        strategy: ``None`` (choose), ``"scores"``, ``"score_chunks"`` or ``"gather"``.
 
     Returns:
         The sparsity measurement (B, H, L_Q).
@@ -172,22 +186,35 @@ def query_sparsity(
             f"sampled_keys must be (L_Q, S) with L_Q = {length_q}; got {tuple(sampled_keys.shape)}"
         )
     sampled = sampled_keys.shape[1]
-    with torch.no_grad():
+    if strategy is None:
         if batch * heads * length_q * length_k <= memory_limit:
-            scores = q @ k.transpose(-2, -1)  # (B, H, L_Q, L_K)
-            index = sampled_keys.expand(batch, heads, length_q, sampled)  # (B, H, L_Q, S)
-            sampled_scores = scores.gather(-1, index)  # (B, H, L_Q, S)
-            return sampled_scores.amax(-1) - sampled_scores.sum(-1) / length_k
+            strategy = "scores"
+        elif length_k <= GATHER_RATIO * sampled:
+            strategy = "score_chunks"
+        else:
+            strategy = "gather"
+    with torch.no_grad():
         sparsity = q.new_empty(batch, heads, length_q)
-        rows = max(1, memory_limit // (batch * heads * sampled * width))
+        if strategy == "gather":
+            rows = max(1, memory_limit // (batch * heads * sampled * width))
+        elif strategy == "score_chunks":
+            rows = max(1, memory_limit // (batch * heads * length_k))
+        elif strategy == "scores":
+            rows = length_q
+        else:
+            raise ValueError(f"unknown strategy {strategy!r}")
         for start in range(0, length_q, rows):
             stop = min(start + rows, length_q)
-            keys = k[:, :, sampled_keys[start:stop]]  # (B, H, rows, S, E)
-            queries = q[:, :, start:stop].unsqueeze(-1)  # (B, H, rows, E, 1)
-            sampled_scores = (keys @ queries).squeeze(-1)  # (B, H, rows, S)
-            sparsity[:, :, start:stop] = (
-                sampled_scores.amax(-1) - sampled_scores.sum(-1) / length_k
-            )
+            chunk = sampled_keys[start:stop]  # (rows, S)
+            if strategy == "gather":
+                keys = k[:, :, chunk]  # (B, H, rows, S, E)
+                queries = q[:, :, start:stop].unsqueeze(-1)  # (B, H, rows, E, 1)
+                sampled_scores = (keys @ queries).squeeze(-1)  # (B, H, rows, S)
+            else:
+                scores = q[:, :, start:stop] @ k.transpose(-2, -1)  # (B, H, rows, L_K)
+                index = chunk.expand(batch, heads, stop - start, sampled)  # (B, H, rows, S)
+                sampled_scores = scores.gather(-1, index)  # (B, H, rows, S)
+            sparsity[:, :, start:stop] = sampled_scores.amax(-1) - sampled_scores.sum(-1) / length_k
         return sparsity
 
 

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from informer.model.attention import AttentionLayer, FullAttention, make_inner_attention
+from informer.model.dropout import Dropout
 from informer.model.encoder import FeedForward
 
 
@@ -42,7 +43,7 @@ class DecoderLayer(nn.Module):
         self.cross_attention_norm = nn.LayerNorm(d_model)
         self.feed_forward = FeedForward(d_model=d_model, d_ff=d_ff, dropout=dropout, activation=activation)
         self.feed_forward_norm = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """(B, L, D) decoder input, (B, L_enc, D) encoder output -> (B, L, D)."""

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from informer.data.timefeatures import timef_width
+from informer.model.dropout import Dropout
 
 EMBEDDINGS = ("timeF", "fixed", "learned")
 
@@ -155,7 +156,7 @@ class DataEmbedding(nn.Module):
             self.temporal = TimeFeatureEmbedding(n_features=timef_width(freq), d_model=d_model)
         else:
             self.temporal = CalendarEmbedding(d_model=d_model, learned=embed == "learned", minutes=freq == "t")
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.c_in = c_in
         self.embed = embed
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from informer.model.attention import AttentionLayer, make_inner_attention
+from informer.model.dropout import Dropout
 
 ACTIVATIONS = ("gelu", "relu")
 
@@ -31,7 +32,7 @@ class FeedForward(nn.Module):
             raise ValueError(f"activation must be 'gelu' or 'relu', got {activation!r}")
         self.expand = nn.Linear(d_model, d_ff)
         self.contract = nn.Linear(d_ff, d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.activation = F.gelu if activation == "gelu" else F.relu
 
     def forward(self, x: Tensor) -> Tensor:
@@ -60,7 +61,7 @@ class EncoderLayer(nn.Module):
         self.attention_norm = nn.LayerNorm(d_model)
         self.feed_forward = FeedForward(d_model=d_model, d_ff=d_ff, dropout=dropout, activation=activation)
         self.feed_forward_norm = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """(B, L, D) -> (B, L, D)."""

@@ -1,0 +1,217 @@
+"""One measurement in a fresh process: ``python -m informer.bench.measure '<json spec>'``.
+
+Prints one JSON object. ``peak_rss_mb`` is the process's peak resident memory;
+``extra_rss_mb`` the part of it reached after the inputs were built (what the measured work
+itself needed). Kinds: ``attention``, ``matmul``, ``train``, ``forecast``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(call: Callable[[], object], *, warmup: int, repeats: int, device: torch.device) -> list[float]:
+    for _ in range(warmup):
+        call()
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _summary(times: list[float]) -> dict:
+    return {"median_s": statistics.median(times), "min_s": min(times), "times_s": times}
+
+
+def matmul_throughput(device: torch.device, dtype: torch.dtype, repeats: int = 10) -> dict:
+    """The best GFLOP/s of torch.mm over shapes like the model's (M x K) @ (K x N)."""
+    best, per_shape = 0.0, {}
+    for m, k, n in ((3072, 512, 2048), (3072, 2048, 512), (2048, 2048, 2048)):
+        a = torch.randn(m, k, device=device, dtype=dtype)
+        b = torch.randn(k, n, device=device, dtype=dtype)
+        seconds = statistics.median(timed(lambda: a @ b, warmup=3, repeats=repeats, device=device))
+        rate = 2 * m * k * n / seconds / 1e9
+        per_shape[f"{m}x{k}x{n}"] = rate
+        best = max(best, rate)
+    return {"gflops": best, "per_shape": per_shape, "dtype": str(dtype).removeprefix("torch.")}
+
+
+def measure_attention(spec: dict) -> dict:
+    from informer.bench.reference import materialised_prob_sparse_attention
+    from informer.model.attention import full_attention, prob_sparse_attention
+
+    device = torch.device(spec.get("device", "cpu"))
+    b, h, length, e = spec["batch"], spec["heads"], spec["length"], spec["head_dim"]
+    causal, backward, factor = spec["causal"], spec["backward"], spec.get("factor", 5)
+    generator = torch.Generator(device=device).manual_seed(0)
+    q, k, v = (torch.randn(b, h, length, e, device=device, requires_grad=backward) for _ in range(3))
+    methods = {
+        "prob": lambda: prob_sparse_attention(q, k, v, factor=factor, causal=causal, generator=generator)[0],
+        "full": lambda: full_attention(q, k, v, causal=causal),
+        "sdpa": lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal),
+        "published": lambda: materialised_prob_sparse_attention(q, k, v, factor=factor, causal=causal,
+                                                                generator=generator),
+    }
+    method = methods[spec["method"]]
+
+    def call():
+        if backward:
+            method().sum().backward()
+            for t in (q, k, v):
+                t.grad = None
+        else:
+            with torch.no_grad():
+                method()
+
+    before = peak_rss_mb()
+    times = timed(call, warmup=spec.get("warmup", 1), repeats=spec.get("repeats", 5), device=device)
+    return {**_summary(times), "peak_rss_mb": peak_rss_mb(), "extra_rss_mb": peak_rss_mb() - before}
+
+
+def _count_flops(step: Callable[[], object]) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()
+    return counter.get_total_flops()
+
+
+def _model_and_batches(spec: dict):
+    from torch.utils.data import DataLoader
+
+    from informer.config import DataConfig, ModelConfig
+    from informer.data.pipeline import prepare
+    from informer.model import build_model
+
+    data_config = DataConfig(**spec.get("data", {}))
+    model_config = ModelConfig(**spec.get("model", {}))
+    data = prepare(data_config, embed=model_config.embed)
+    torch.manual_seed(0)
+    model = build_model(
+        model_config, enc_in=data.n_columns, dec_in=data.n_columns, c_out=len(data.output_columns),
+        seq_len=data_config.seq_len, label_len=data_config.label_len, pred_len=data_config.pred_len,
+        freq=data.series.letter,
+    )
+    loader = DataLoader(data.dataset("train"), batch_size=spec.get("batch_size", 32), shuffle=True,
+                        drop_last=True, generator=torch.Generator().manual_seed(0))
+    return model, data, loader
+
+
+def measure_train(spec: dict) -> dict:
+    from informer.evaluation.evaluate import forward_batch, target_columns
+    from informer.training.loop import make_optimizer, train_step
+
+    device = torch.device(spec.get("device", "cpu"))
+    amp = spec.get("amp", False)
+    model, data, loader = _model_and_batches(spec)
+    model.to(device).train()
+    optimizer = make_optimizer(model, lr=1e-4)
+    grad_scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda")
+    criterion = torch.nn.MSELoss()
+    columns = target_columns(data.config.features)
+    generator = torch.Generator(device=device).manual_seed(1)
+    batches = iter(loader)
+
+    def step():
+        nonlocal batches
+        try:
+            batch = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            batch = next(batches)
+        train_step(model, batch, optimizer=optimizer, criterion=criterion, grad_scaler=grad_scaler,
+                   columns=columns, device=device, generator=generator, amp=amp)
+
+    one = next(iter(loader))
+    step_flops = _count_flops(step)
+    model.eval()
+    with torch.no_grad():
+        forward_flops = _count_flops(lambda: forward_batch(model, one, device=device, generator=generator, amp=amp))
+        eval_times = timed(lambda: forward_batch(model, one, device=device, generator=generator, amp=amp),
+                           warmup=2, repeats=spec.get("eval_repeats", 10), device=device)
+    model.train()
+    times = timed(step, warmup=spec.get("warmup", 2), repeats=spec.get("steps", 10), device=device)
+    machine = matmul_throughput(device, torch.bfloat16 if amp else torch.float32)
+    seconds = statistics.median(times)
+    batch_size = spec.get("batch_size", 32)
+    achieved = step_flops / seconds / 1e9
+    return {
+        **_summary(times),
+        "samples_per_s": batch_size / seconds,
+        "step_gflop": step_flops / 1e9,
+        "forward_gflop": forward_flops / 1e9,
+        "achieved_gflops": achieved,
+        "matmul_gflops": machine["gflops"],
+        "matmul_efficiency": achieved / machine["gflops"],
+        "eval_forward_median_s": statistics.median(eval_times),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_forecast(spec: dict) -> dict:
+    from informer.evaluation.evaluate import forward_batch
+
+    device = torch.device(spec.get("device", "cpu"))
+    amp = spec.get("amp", False)
+    model, data, _ = _model_and_batches(spec)
+    model.to(device).eval()
+    dataset = data.dataset("test")
+    generator = torch.Generator(device=device).manual_seed(0)
+    result = {}
+    for batch_size in (1, 32):
+        batch = tuple(torch.stack(parts) for parts in zip(*(dataset[i] for i in range(batch_size))))
+        with torch.no_grad():
+            times = timed(lambda: forward_batch(model, batch, device=device, generator=generator, amp=amp),
+                          warmup=3, repeats=spec.get("repeats", 20), device=device)
+        seconds = statistics.median(times)
+        result[f"batch_{batch_size}"] = {"median_s": seconds, "forecasts_per_s": batch_size / seconds}
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    if "threads" in spec:
+        torch.set_num_threads(spec["threads"])
+    kind = spec["kind"]
+    if kind == "attention":
+        result = measure_attention(spec)
+    elif kind == "matmul":
+        result = matmul_throughput(torch.device(spec.get("device", "cpu")),
+                                   torch.bfloat16 if spec.get("dtype") == "bf16" else torch.float32)
+    elif kind == "train":
+        result = measure_train(spec)
+    elif kind == "forecast":
+        result = measure_forecast(spec)
+    else:
+        raise SystemExit(f"unknown kind {kind!r}")
+    result = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in result.items()}
+    print(json.dumps({"spec": spec, "result": result}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,104 @@
+"""Benchmark suites: run measurements in child processes and gather their results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+ATTENTION_METHODS = ("prob", "full", "sdpa", "published")
+DEFAULT_LENGTHS = (96, 192, 384, 768, 1536, 3072, 4096, 8192)
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def run_child(spec: dict, *, timeout: float = 1800) -> dict:
+    """Run one measurement in a fresh interpreter; errors come back as ``{"error": ...}``."""
+    command = [sys.executable, "-m", "informer.bench.measure", json.dumps(spec)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        lines = (done.stderr or "").strip().splitlines()
+        reason = lines[-1] if lines else f"exit code {done.returncode}"
+        if done.returncode < 0:
+            reason = f"killed by signal {-done.returncode} (out of memory?)"
+        return {"error": reason}
+    return json.loads(done.stdout.strip().splitlines()[-1])["result"]
+
+
+def attention_bytes(method: str, *, batch: int, heads: int, length: int, head_dim: int, backward: bool,
+                    factor: int = 5) -> float:
+    """A rough estimate of the memory a method needs, to skip what cannot fit."""
+    scale = 3 if backward else 1
+    if method == "full":
+        return 4.0 * batch * heads * length * length * 2 * scale
+    if method == "published":
+        sampled = min(length, factor * math.ceil(math.log(length)))
+        return 4.0 * batch * heads * length * sampled * head_dim * scale
+    return 4.0 * batch * heads * length * head_dim * 8 * scale
+
+
+def attention_suite(
+    *, lengths=DEFAULT_LENGTHS, methods=ATTENTION_METHODS, batch=8, heads=8, head_dim=64, backward=False,
+    device="cpu", repeats=5, memory_limit_gb=12.0, modes=("encoder", "decoder"), progress=None,
+) -> list[dict]:
+    """Time and peak memory of each method, mode and length."""
+    rows = []
+    for mode in modes:
+        for length in lengths:
+            for method in methods:
+                spec = {"kind": "attention", "method": method, "causal": mode == "decoder", "length": length,
+                        "batch": batch, "heads": heads, "head_dim": head_dim, "backward": backward,
+                        "device": device, "repeats": repeats}
+                need = attention_bytes(method, batch=batch, heads=heads, length=length, head_dim=head_dim,
+                                       backward=backward) / 1e9
+                if need > memory_limit_gb:
+                    result = {"skipped": f"needs about {need:.0f} GB (limit {memory_limit_gb:g} GB)"}
+                else:
+                    result = run_child(spec)
+                rows.append({"mode": mode, "method": method, "length": length, **result})
+                if progress is not None:
+                    progress(rows[-1])
+    return rows
+
+
+def fitted_exponent(lengths: list[int], values: list[float]) -> float:
+    """The slope of log(value) against log(length): value ~ length ** slope."""
+    slope, _ = np.polyfit(np.log(lengths), np.log(values), 1)
+    return float(slope)
+
+
+def train_bench(spec: dict) -> dict:
+    return run_child({"kind": "train", **spec})
+
+
+def forecast_bench(spec: dict) -> dict:
+    return run_child({"kind": "forecast", **spec})
