@@ -33,7 +33,7 @@ from informer.config import (
     load_toml,
     replace,
 )
-from informer.errors import InformerError
+from informer.errors import ConfigError, InformerError, NonFiniteLossError
 
 log = logging.getLogger("informer")
 
@@ -199,12 +199,21 @@ def cmd_datasets_show(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from informer.run import default_run_name, train
+    from informer.run import default_run_name, resume, train
 
-    config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS, **TRAIN_FLAGS})
-    out = Path(args.out) if args.out else Path("runs") / default_run_name(config)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    run = train(config, out=out, overwrite=args.overwrite, progress=progress)
+    if args.resume:
+        given = [dest for dest in (*DATA_FLAGS, *MODEL_FLAGS, *TRAIN_FLAGS, "config", "out")
+                 if getattr(args, dest, None) is not None] + (["set"] if args.overrides else [])
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise ConfigError(f"--resume continues with the settings in {args.resume}/config.json; drop {flag}")
+        out = Path(args.resume)
+        run = resume(out, progress=progress)
+    else:
+        config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS, **TRAIN_FLAGS})
+        out = Path(args.out) if args.out else Path("runs") / default_run_name(config)
+        run = train(config, out=out, overwrite=args.overwrite, progress=progress)
     m = run.metrics
     print(f"run directory: {out}")
     print(f"test ({m['windows']['test']} windows, scaled): mse {m['mse']:.6f}  mae {m['mae']:.6f}  "
@@ -356,8 +365,15 @@ def cmd_bench_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="informer",
         description="Informer for long-sequence time-series forecasting.",
         epilog=EXAMPLES,
@@ -408,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     group = train.add_argument_group("output")
     group.add_argument("--out", help="run directory (default: runs/<data>_<features>_sl.._ll.._pl.._<attn>_<time>)")
     group.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    group.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue a run that was stopped after one of its epochs (its settings are kept)")
     group.add_argument("--progress", action=argparse.BooleanOptionalAction,
                        help="progress bar (default: when stderr is a terminal)")
     train.set_defaults(handler=cmd_train)
@@ -501,14 +519,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (it may be replaced)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _console_logging(level: int) -> None:
     """Log the package's messages to stderr (once, however often main is called)."""
     logger = logging.getLogger("informer")
     logger.setLevel(level)
-    if not any(getattr(h, "_informer_console", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("informer: %(message)s"))
-        handler._informer_console = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
 
 
@@ -522,6 +551,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
+    except NonFiniteLossError as error:
+        print(f"informer: error: {error}", file=sys.stderr)
+        return 3
     except InformerError as error:
         print(f"informer: error: {error}", file=sys.stderr)
         return 2

@@ -19,3 +19,7 @@ class DataError(InformerError):
 
 class ConfigError(InformerError):
     """A configuration value is unknown, out of range or inconsistent with another."""
+
+
+class NonFiniteLossError(InformerError):
+    """The training loss became NaN or infinite (the CLI exits with code 3)."""

@@ -40,7 +40,8 @@ from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
 from informer.forecasting import forecast_frame
 from informer.model import Informer, build_model
-from informer.training.loop import fit, resolve_device
+from informer.training.checkpoint import TrainingState, load_state, save_state
+from informer.training.loop import NonFiniteLossError, fit, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +112,8 @@ class Run:
             amp=c.train.amp,
         )
 
-    def save(self, path: str | Path) -> Path:
-        """Write the run directory files (each atomically) into ``path``."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
+    def save_config(self, path: Path) -> None:
+        """Write ``config.json``: what rebuilds the model and the data handling."""
         info = {
             "format": FORMAT_VERSION,
             "informer_version": __version__,
@@ -123,6 +122,12 @@ class Run:
             "data": {"columns": list(self.columns), "target": self.target, "freq": self.freq},
         }
         _write_text(path / "config.json", json.dumps(info, indent=2) + "\n")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the run directory files (each atomically) into ``path``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.save_config(path)
         _write_text(path / "scaler.json", json.dumps(self.scaler.to_dict(), indent=2) + "\n")
         _write_text(path / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
         _write_text(path / "history.csv", _history_csv(self.history))
@@ -193,6 +198,9 @@ def check_output_dir(path: Path, *, overwrite: bool) -> None:
         raise ConfigError(f"{path}: cannot write there (no permission on {parent})")
 
 
+RESUME_FILE = "resume.safetensors"
+
+
 def train(
     config: RunConfig,
     *,
@@ -202,50 +210,111 @@ def train(
 ) -> Run:
     """Train a model as ``config`` says; with ``out``, write the run directory there.
 
-    With ``config.train.itr > 1`` the training repeats with seeds ``seed .. seed + itr - 1``;
-    ``metrics`` then holds each run's test metrics (``runs``) and their ``mean`` and ``std``,
-    and the returned run (and saved weights) are the first repetition's.
+    With ``out``, the configuration is written first and the whole training state after every
+    epoch (``resume.safetensors``, removed when the run ends), so :func:`resume` can continue a
+    killed run. With ``config.train.itr > 1`` the training repeats with seeds
+    ``seed .. seed + itr - 1``; ``metrics`` then holds each run's test metrics (``runs``) and
+    their ``mean`` and ``std``, and the returned run (and saved weights) are the first
+    repetition's (only the first repetition can be resumed).
 
     Raises:
         DataError, ConfigError: for bad data or settings, before anything is written.
-        NonFiniteLossError: when the training loss diverges.
+        NonFiniteLossError: when the training loss diverges; the run directory then holds the
+            best epoch so far (or is removed if no epoch ended).
     """
     data = prepare(config.data, embed=config.model.embed)
     device = resolve_device(config.train.device)
     path = Path(out) if out is not None else None
-    created = False
-    handler = None
     if path is not None:
         check_output_dir(path, overwrite=overwrite)
-        if path.exists() and overwrite:
-            for name in (*RUN_FILES, "train.log"):
-                (path / name).unlink(missing_ok=True)
-        created = not path.exists()
-        path.mkdir(parents=True, exist_ok=True)
+        _check_free_space(path, config)
+    return _train_into(path, config, data, device, progress=progress, resume_state=None)
+
+
+def resume(path: str | Path, *, progress: bool = False) -> Run:
+    """Continue a run that was killed after one of its epochs ended.
+
+    Raises:
+        RunDirectoryError, CheckpointError: if ``path`` is not a resumable run directory.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise RunDirectoryError(f"{path}: not a run directory")
+    info = _read_json(path / "config.json")
+    try:
+        config = RunConfig.from_dict(info["config"], source=str(path / "config.json"))
+    except KeyError as error:
+        raise RunDirectoryError(f"{path / 'config.json'}: incomplete ({error})") from error
+    state = load_state(path / RESUME_FILE)
+    data = prepare(config.data, embed=config.model.embed)
+    return _train_into(path, config, data, resolve_device(config.train.device), progress=progress,
+                       resume_state=state)
+
+
+def _check_free_space(path: Path, config: RunConfig) -> None:
+    """Refuse to start when the disk clearly cannot hold the checkpoints (a rough bound)."""
+    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    m = config.model
+    layers = m.e_layers + m.d_layers + 2
+    parameters = layers * (4 * m.d_model * m.d_model + 2 * m.d_model * m.d_ff)
+    needed = parameters * 4 * 6  # weights, best weights, two Adam moments, temporary copies
+    free = shutil.disk_usage(parent).free
+    if free < needed:
+        raise ConfigError(f"{path}: only {free / 1e6:.0f} MB free on that disk; the run needs about "
+                          f"{needed / 1e6:.0f} MB")
+
+
+def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
+                progress: bool, resume_state: TrainingState | None) -> Run:
+    created = False
+    handler = None
+    logger = logging.getLogger("informer")
+    if path is not None:
+        if resume_state is None:
+            if path.exists():
+                for name in (*RUN_FILES, "train.log", RESUME_FILE):
+                    (path / name).unlink(missing_ok=True)
+            created = not path.exists()
+            path.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path / "train.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger("informer").addHandler(handler)
-        if logging.getLogger("informer").getEffectiveLevel() > logging.INFO:
-            logging.getLogger("informer").setLevel(logging.INFO)
+        logger.addHandler(handler)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
     try:
-        run = _train_repetitions(config, data, device, progress=progress)
+        run = _train_repetitions(config, data, device, progress=progress, path=path, resume_state=resume_state)
         if path is not None:
             run.save(path)
+            (path / RESUME_FILE).unlink(missing_ok=True)
             log.info("run saved to %s", path)
         return run
+    except NonFiniteLossError as error:
+        partial = getattr(error, "run", None)
+        if path is not None and partial is not None:
+            partial.save(path)
+            (path / RESUME_FILE).unlink(missing_ok=True)
+            log.error("%s; the run directory keeps the best epoch so far (%d)", error, partial.metrics["best_epoch"])
+        elif created and path is not None:
+            _remove(path, handler)
+        raise
     except BaseException:
         if created and path is not None:
-            if handler is not None:
-                handler.close()
-            shutil.rmtree(path, ignore_errors=True)
+            _remove(path, handler)
         raise
     finally:
         if handler is not None:
-            logging.getLogger("informer").removeHandler(handler)
+            logger.removeHandler(handler)
             handler.close()
 
 
-def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.device, *, progress: bool) -> Run:
+def _remove(path: Path, handler: logging.Handler | None) -> None:
+    if handler is not None:
+        handler.close()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.device, *, progress: bool,
+                       path: Path | None = None, resume_state: TrainingState | None = None) -> Run:
     series = data.series
     log.info(
         "data %s: %d rows, %d columns, freq %s, target %s; windows %s",
@@ -267,26 +336,49 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
         ).to(device)
         log.info("repetition %d/%d, seed %d: %d parameters on %s", repetition + 1, config.train.itr, seed,
                  sum(p.numel() for p in model.parameters()), device)
-        result = fit(model, data, config.train, device=device, seed=seed, progress=progress)
         run_config = replace(config, train=replace(config.train, seed=seed)) if repetition else config
-        run = Run(run_config, model, data.scaler, series.target, series.freq,
-                  history=[vars(record) for record in result.history])
-        metrics = _evaluate(run, data, "test")
-        metrics.update(
-            windows=data.window_counts(),
-            epochs=len(result.history),
-            best_epoch=result.best_epoch,
-            train_seconds=round(result.train_seconds, 3),
-            seed=seed,
-        )
-        run.metrics = metrics
-        log.info("test: mse %.6f, mae %.6f (seed %d)", metrics["mse"], metrics["mae"], seed)
+        run = Run(run_config, model, data.scaler, series.target, series.freq)
+        on_epoch_end = None
+        if path is not None and repetition == 0:
+            if resume_state is None:
+                run.save_config(path)
+
+            def on_epoch_end(state: TrainingState) -> None:
+                _atomic(path / RESUME_FILE, lambda tmp: save_state(tmp, state))
+                _write_text(path / "history.csv", _history_csv(state.history))
+
+        try:
+            result = fit(model, data, config.train, device=device, seed=seed, progress=progress,
+                         resume=resume_state if repetition == 0 else None, on_epoch_end=on_epoch_end)
+        except NonFiniteLossError as error:
+            partial = error.result
+            if partial.best_epoch >= 1 and repetition == 0:
+                run.history = [vars(record) for record in partial.history]
+                run.metrics = _final_metrics(run, data, partial, seed)
+                run.metrics["stopped"] = str(error)
+                error.run = run
+            raise
+        run.history = [vars(record) for record in result.history]
+        run.metrics = _final_metrics(run, data, result, seed)
+        log.info("test: mse %.6f, mae %.6f (seed %d)", run.metrics["mse"], run.metrics["mae"], seed)
         repetitions.append(run)
     first = repetitions[0]
     if len(repetitions) > 1:
         first.metrics = dict(first.metrics, runs=[r.metrics for r in repetitions],
                              **summarise([r.metrics for r in repetitions]))
     return first
+
+
+def _final_metrics(run: Run, data: PreparedData, result, seed: int) -> dict:
+    metrics = _evaluate(run, data, "test")
+    metrics.update(
+        windows=data.window_counts(),
+        epochs=len(result.history),
+        best_epoch=result.best_epoch,
+        train_seconds=round(result.train_seconds, 3),
+        seed=seed,
+    )
+    return metrics
 
 
 def _read_json(path: Path) -> dict:

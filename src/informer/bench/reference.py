@@ -12,7 +12,12 @@ import math
 import torch
 from torch import Tensor
 
-from informer.model.attention import draw_sampled_keys, kept_query_count, lazy_context, sampled_key_count
+from informer.model.attention import (
+    draw_sampled_keys,
+    kept_query_count,
+    lazy_context,
+    sampled_key_count,
+)
 
 
 def materialised_prob_sparse_attention(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,12 @@ def _read_parquet(source: _Source) -> pd.DataFrame:
 def _read_csv(source: _Source) -> pd.DataFrame:
     encoding = "utf-8-sig"  # strips a byte-order mark if there is one
     try:
+        with open(source.path, "rb") as handle:
+            if b"\x00" in handle.read(4096):
+                raise DataError(f"{source.label}: binary content (NUL bytes), not a CSV text file")
+    except OSError as error:
+        raise DataError(f"{source.label}: cannot read file: {error.strerror or error}") from error
+    try:
         with open(source.path, encoding=encoding, newline="") as handle:
             first = handle.readline()
     except UnicodeDecodeError:
@@ -170,7 +177,11 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Datet
     else:
         text = raw.astype(str).str.strip()
         try:
-            parsed = pd.to_datetime(text, errors="coerce")
+            with warnings.catch_warnings():
+                # pandas warns when it falls back to per-element parsing; the checks below
+                # already say which cell does not parse, so the warning would only be noise.
+                warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
+                parsed = pd.to_datetime(text, errors="coerce")
         except (ValueError, TypeError) as error:  # e.g. mixed time-zone offsets
             reason = _first_line(error)
             if "timezone" in reason.lower() or "time zone" in reason.lower():

@@ -19,15 +19,12 @@ from torch.utils.data import DataLoader
 
 from informer.config import TrainConfig
 from informer.data.pipeline import PreparedData
-from informer.errors import InformerError
+from informer.errors import InformerError, NonFiniteLossError
 from informer.evaluation.evaluate import forward_batch, predictions, target_columns
+from informer.training.checkpoint import TrainingState
 from informer.training.schedule import EarlyStopping, learning_rate
 
 log = logging.getLogger(__name__)
-
-
-class NonFiniteLossError(InformerError):
-    """The training loss became NaN or infinite."""
 
 
 @dataclass
@@ -115,13 +112,18 @@ def fit(
     device: torch.device,
     seed: int,
     progress: bool = False,
-    on_epoch_end: Callable[[EpochRecord], None] | None = None,
+    resume: TrainingState | None = None,
+    on_epoch_end: Callable[[TrainingState], None] | None = None,
 ) -> FitResult:
     """Train ``model`` in place and restore the weights of its best validation epoch.
 
+    ``on_epoch_end`` receives the whole training state after each epoch (to save it);
+    ``resume`` continues from such a state, so that a run resumed after any epoch ends exactly
+    as an uninterrupted one (on the CPU, with the same seed).
+
     Raises:
-        NonFiniteLossError: at the first NaN or infinite training loss (the best weights so far
-            are restored first).
+        NonFiniteLossError: at the first NaN or infinite training loss; the best weights so far
+            are restored first and the partial result is the error's ``result``.
     """
     torch.manual_seed(seed)
     train_set = data.dataset("train")
@@ -143,9 +145,27 @@ def fit(
     stopper = EarlyStopping(config.patience)
     result = FitResult()
     best_state = copy.deepcopy(model.state_dict())
-    started = time.perf_counter()
+    first_epoch = 1
+    elapsed = 0.0
+    if resume is not None:
+        model.load_state_dict(resume.model)
+        best_state = {k: v.to(device) for k, v in resume.best_model.items()}
+        optimizer.load_state_dict(resume.optimizer)
+        if resume.grad_scaler:
+            scaler.load_state_dict(resume.grad_scaler)
+        stopper = EarlyStopping(**resume.stopper)
+        result.history = [EpochRecord(**record) for record in resume.history]
+        result.best_epoch, result.best_val_loss = resume.best_epoch, stopper.best
+        torch.set_rng_state(resume.rng["torch"])
+        shuffle.set_state(resume.rng["shuffle"])
+        sampling.set_state(resume.rng["sampling"])
+        first_epoch, elapsed = resume.epoch + 1, resume.train_seconds
+        log.info("resuming after epoch %d", resume.epoch)
+        if stopper.should_stop:
+            first_epoch = config.epochs + 1  # it had stopped early; nothing left to do
+    started = time.perf_counter() - elapsed
 
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
         rate = learning_rate(epoch, base=config.lr, schedule=config.lradj)
         for group in optimizer.param_groups:
             group["lr"] = rate
@@ -158,10 +178,13 @@ def fit(
                                columns=columns, device=device, generator=sampling, amp=config.amp)
             if not math.isfinite(value):
                 model.load_state_dict(best_state)
-                raise NonFiniteLossError(
+                result.train_seconds = time.perf_counter() - started
+                error = NonFiniteLossError(
                     f"training loss became {value} at epoch {epoch}, step {step}; likely causes: a learning "
                     "rate too high (try --lr 1e-5), extreme values in the data, or --amp overflow"
                 )
+                error.result = result
+                raise error
             running += value
             steps += 1
             if progress:
@@ -178,8 +201,23 @@ def fit(
         if stopper.update(val_loss, epoch):
             best_state = copy.deepcopy(model.state_dict())
             result.best_epoch, result.best_val_loss = epoch, val_loss
+        result.train_seconds = time.perf_counter() - started
         if on_epoch_end is not None:
-            on_epoch_end(record)
+            on_epoch_end(
+                TrainingState(
+                    epoch=epoch,
+                    model=model.state_dict(),
+                    best_model=best_state,
+                    optimizer=optimizer.state_dict(),
+                    stopper=stopper.state(),
+                    history=[vars(r) for r in result.history],
+                    rng={"torch": torch.get_rng_state(), "shuffle": shuffle.get_state(),
+                         "sampling": sampling.get_state()},
+                    best_epoch=result.best_epoch,
+                    train_seconds=result.train_seconds,
+                    grad_scaler=scaler.state_dict() if scaler.is_enabled() else {},
+                )
+            )
         if stopper.should_stop:
             log.info("early stopping: no better validation loss for %d epochs", config.patience)
             result.stopped_early = True
