@@ -195,6 +195,8 @@ RUN_DIRECTORY_DAMAGE = {
     "truncated weights": lambda run: (run / "model.safetensors").write_bytes((run / "model.safetensors").read_bytes()[:64]),
     "edited config": lambda run: (run / "config.json").write_text(
         (run / "config.json").read_text().replace('"d_model": 16', '"d_model": 32')),
+    "edited attention in config": lambda run: (run / "config.json").write_text(
+        (run / "config.json").read_text().replace('"attn": "prob"', '"attn": "full"')),
     "config not JSON": lambda run: (run / "config.json").write_text("{"),
     "scaler with wrong columns": lambda run: (run / "scaler.json").write_text(
         json.dumps({"columns": ["x"], "mean": [0.0], "std": [1.0]})),

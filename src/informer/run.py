@@ -16,6 +16,7 @@ A run directory holds everything evaluate and forecast need, and nothing needs u
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from informer import __version__
@@ -112,6 +113,16 @@ class Run:
             amp=c.train.amp,
         )
 
+    def settings_digest(self) -> str:
+        """A checksum of everything in config.json that decides what the weights compute.
+
+        Stored with the weights, it lets :func:`load_run` notice a config.json edited after
+        training (another attention, other lengths...) instead of silently computing something
+        else."""
+        decisive = {"model": self.model.settings, "columns": list(self.columns), "target": self.target,
+                    "freq": self.freq, "features": self.config.data.features}
+        return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
+
     def save_config(self, path: Path) -> None:
         """Write ``config.json``: what rebuilds the model and the data handling."""
         info = {
@@ -132,7 +143,8 @@ class Run:
         _write_text(path / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
         _write_text(path / "history.csv", _history_csv(self.history))
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        _atomic(path / "model.safetensors", lambda tmp: save_file(state, str(tmp), metadata={"format": "informer"}))
+        metadata = {"format": "informer", "settings_sha256": self.settings_digest()}
+        _atomic(path / "model.safetensors", lambda tmp: save_file(state, str(tmp), metadata=metadata))
         self.path = path
         return path
 
@@ -163,13 +175,20 @@ def _history_csv(history: list[dict]) -> str:
 
 
 def _atomic(target: Path, write) -> None:
-    """Write through a temporary file in the same directory, fsync, then rename over ``target``."""
+    """Write through a temporary file in the same directory, fsync, then rename over ``target``.
+
+    Raises:
+        RunDirectoryError: when the file cannot be written (disk full, permissions), naming it.
+    """
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise RunDirectoryError(f"{target}: cannot write ({error.strerror or error})") from error
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -419,13 +438,22 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
         raise RunDirectoryError(f"{weights}: missing")
     try:
         model.load_state_dict(load_file(str(weights)), strict=True)
+        with safe_open(str(weights), framework="pt") as handle:
+            stored_digest = (handle.metadata() or {}).get("settings_sha256")
     except (SafetensorError, OSError, RuntimeError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RunDirectoryError(f"{weights}: corrupt or does not match config.json ({reason})") from error
+    run = Run(config, model, scaler, target, freq, path=path)
+    if stored_digest is not None and stored_digest != run.settings_digest():
+        raise RunDirectoryError(
+            f"{path / 'config.json'}: edited after training (its model or data settings no longer match "
+            "the weights in model.safetensors)"
+        )
     metrics = _read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
     history = []
     if (path / "history.csv").exists():
         with open(path / "history.csv", newline="", encoding="utf-8") as handle:
             history = [dict(row) for row in csv.DictReader(handle)]
     model.to(resolve_device(device)).eval()
-    return Run(config, model, scaler, target, freq, metrics=metrics, history=history, path=path)
+    run.metrics, run.history = metrics, history
+    return run
