@@ -276,3 +276,47 @@ def test_loader_fuzz(tmp_path_factory, text, fill, features):
     assert np.isfinite(series.values).all()
     assert series.values.shape == (len(series.dates), len(series.columns))
     assert series.dates.is_monotonic_increasing and series.dates.is_unique
+
+
+def test_top_level_toml_keys_are_refused(tmp_path, capsys, monkeypatch):
+    synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "s.toml").write_text('epochs = 10\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "d.csv", "--config", "s.toml", "--seq-len", "48"]) == 2
+    assert "belongs in a section" in capsys.readouterr().err
+
+
+def test_out_below_a_file_and_at_with_a_time_zone(trained_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").write_text("not a directory")
+    assert main(["train", "--data", str(trained_run / "d.csv"), *TINY, "--out", "runs/x"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    code = main(["forecast", str(trained_run / "run"), "--at", "2021-01-05T00:00+00:00", "--out", "f.csv"])
+    assert code == 2 and "time zone" in capsys.readouterr().err
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_an_interrupted_run_keeps_its_resume_state(tmp_path, monkeypatch):
+    synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
+    config = RunConfig(
+        data=DataConfig(data=str(tmp_path / "d.csv"), seq_len=24, label_len=12, pred_len=6),
+        model=ModelConfig(d_model=16, n_heads=2, d_ff=32),
+        train=TrainConfig(epochs=2, batch_size=16, patience=5),
+    )
+    expected = informer.train(config).metrics
+    real_step, calls = loop.train_step, {"n": 0}
+    steps_per_epoch = (int(300 * 0.7) - 24 - 6 + 1) // 16
+
+    def interrupted_in_epoch_two(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > steps_per_epoch:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "train_step", interrupted_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        informer.train(config, out=tmp_path / "run")
+    assert (tmp_path / "run" / "resume.safetensors").exists()
+    monkeypatch.setattr(loop, "train_step", real_step)
+    resumed = informer.run.resume(tmp_path / "run")
+    assert resumed.metrics["mse"] == expected["mse"]

@@ -238,7 +238,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     run = load_run(args.run_dir, device=args.device)
     metrics = run.evaluate(args.split, data=args.data)
     if args.json:
-        print(json.dumps(metrics, indent=2))
+        print(json.dumps(metrics, indent=2).replace("NaN", "null"))
     else:
         print(f"{args.split} split of {args.data or run.config.data.data}: {metrics['windows']} windows")
         print(_metrics_table(metrics))
@@ -279,10 +279,14 @@ def _write_json(path: str | None, payload: dict) -> None:
     if not path:
         return
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise InformerError(f"{target}: cannot write ({error.strerror or error})") from error
 
 
 def cmd_bench_attention(args: argparse.Namespace) -> int:
@@ -560,6 +564,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("informer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `informer forecast RUN --out - | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -242,13 +242,18 @@ def load_toml(path: str | Path) -> dict:
             return tomllib.load(handle)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config file: {error.strerror or error}") from error
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from error
 
 
 def apply_overrides(payload: dict, assignments: list[str]) -> dict:
     """Apply ``section.key=value`` overrides (values parsed as TOML, else taken as text)."""
-    result = {name: dict(values) for name, values in payload.items() if isinstance(values, dict)}
+    for name, values in payload.items():
+        if not isinstance(values, dict):
+            raise ConfigError(
+                f"top-level setting {name!r} belongs in a section: [data], [model] or [train] (e.g. [train] epochs = 10)"
+            )
+    result = {name: dict(values) for name, values in payload.items()}
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         section, dot, name = key.strip().partition(".")

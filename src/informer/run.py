@@ -20,14 +20,17 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import torch
+from pandas.tseries.frequencies import to_offset
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
@@ -41,7 +44,12 @@ from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
 from informer.forecasting import forecast_frame
 from informer.model import Informer, build_model
-from informer.training.checkpoint import TrainingState, load_state, save_state
+from informer.training.checkpoint import (
+    CheckpointError,
+    TrainingState,
+    load_state,
+    save_state,
+)
 from informer.training.loop import NonFiniteLossError, fit, resolve_device
 
 log = logging.getLogger(__name__)
@@ -87,11 +95,16 @@ class Run:
 
     def evaluate(self, split: str = "test", data: str | None = None) -> dict:
         """Metrics over every window of ``split`` (``val`` or ``test``) of the run's data or ``data``."""
-        prepared = prepare(self._data_config(data), embed=self.config.model.embed, scaler=self.scaler)
+        prepared = prepare(self._data_config(data), embed=self.config.model.embed, scaler=self.scaler,
+                           require=(split,))
+        _check_frequency(prepared.series, self.freq)
         return _evaluate(self, prepared, split)
 
     def load_series(self, data: str | None = None) -> TimeSeries:
-        return load_series(self._data_config(data))
+        """The run's data, or another file with its columns, read as the run reads it."""
+        series = load_series(self._data_config(data))
+        _check_frequency(series, self.freq)
+        return series
 
     def forecast(self, data: str | TimeSeries | None = None, *, at: str | None = None) -> pd.DataFrame:
         """Forecast the ``pred_len`` steps after the data (the run's, a path, or a loaded series),
@@ -140,13 +153,36 @@ class Run:
         path.mkdir(parents=True, exist_ok=True)
         self.save_config(path)
         _write_text(path / "scaler.json", json.dumps(self.scaler.to_dict(), indent=2) + "\n")
-        _write_text(path / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
+        _write_text(path / "metrics.json", json.dumps(_plain_json(self.metrics), indent=2) + "\n")
         _write_text(path / "history.csv", _history_csv(self.history))
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         metadata = {"format": "informer", "settings_sha256": self.settings_digest()}
         _atomic(path / "model.safetensors", lambda tmp: save_file(state, str(tmp), metadata=metadata))
         self.path = path
         return path
+
+
+def _check_frequency(series: TimeSeries, freq: str) -> None:
+    """Warn when a file's own step differs from the run's frequency (which is used anyway)."""
+    if len(series) < 3:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inferred = pd.infer_freq(series.dates)
+    if inferred is not None and to_offset(inferred) != to_offset(freq):
+        log.warning("%s: its timestamps step by %s, but the run was trained on %s data; using %s",
+                    series.source, to_offset(inferred).freqstr, freq, freq)
+
+
+def _plain_json(value):
+    """NaN and infinities become null: JSON has no spelling for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_json(v) for v in value]
+    return value
 
 
 def _evaluate(run: Run, prepared: PreparedData, split: str) -> dict:
@@ -213,6 +249,8 @@ def check_output_dir(path: Path, *, overwrite: bool) -> None:
     if path.exists() and any(path.iterdir()) and not overwrite:
         raise ConfigError(f"{path}: run directory exists; pass --overwrite or choose another --out")
     parent = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise ConfigError(f"{path}: {parent} is a file, not a directory")
     if not os.access(parent, os.W_OK):
         raise ConfigError(f"{path}: cannot write there (no permission on {parent})")
 
@@ -266,8 +304,16 @@ def resume(path: str | Path, *, progress: bool = False) -> Run:
         raise RunDirectoryError(f"{path / 'config.json'}: incomplete ({error})") from error
     state = load_state(path / RESUME_FILE)
     data = prepare(config.data, embed=config.model.embed)
-    return _train_into(path, config, data, resolve_device(config.train.device), progress=progress,
-                       resume_state=state)
+    try:
+        return _train_into(path, config, data, resolve_device(config.train.device), progress=progress,
+                           resume_state=state)
+    except (RuntimeError, KeyError, ValueError) as error:
+        if isinstance(error, InformerError):
+            raise
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"{path / RESUME_FILE}: does not fit this run's config.json or this device ({reason})"
+        ) from error
 
 
 def _check_free_space(path: Path, config: RunConfig) -> None:
@@ -294,8 +340,14 @@ def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device
                 for name in (*RUN_FILES, "train.log", RESUME_FILE):
                     (path / name).unlink(missing_ok=True)
             created = not path.exists()
-            path.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path / "train.log", encoding="utf-8")
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise RunDirectoryError(f"{path}: cannot create the run directory ({error.strerror or error})") from error
+        try:
+            handler = logging.FileHandler(path / "train.log", encoding="utf-8")
+        except OSError as error:
+            raise RunDirectoryError(f"{path / 'train.log'}: cannot write ({error.strerror or error})") from error
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         if logger.getEffectiveLevel() > logging.INFO:
@@ -316,9 +368,11 @@ def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device
         elif created and path is not None:
             _remove(path, handler)
         raise
-    except BaseException:
-        if created and path is not None:
-            _remove(path, handler)
+    except BaseException as error:
+        if created and path is not None and not (path / RESUME_FILE).exists():
+            _remove(path, handler)  # no epoch ended: nothing worth keeping
+        elif path is not None and (path / RESUME_FILE).exists():
+            log.warning("stopped (%s); continue with: informer train --resume %s", type(error).__name__, path)
         raise
     finally:
         if handler is not None:

@@ -55,3 +55,10 @@ def test_future_dates_continue_the_frequency():
     got = future_dates(pd.Timestamp("2021-01-31 23:45"), "15min", 3)
     assert list(got) == list(pd.to_datetime(["2021-02-01 00:00", "2021-02-01 00:15", "2021-02-01 00:30"]))
     assert list(future_dates(pd.Timestamp("2021-01-29"), "B", 2)) == list(pd.to_datetime(["2021-02-01", "2021-02-02"]))
+
+
+def test_daily_data_with_gaps_stays_daily():
+    dates = pd.date_range("2021-01-01", periods=60, freq="D").delete([10, 11, 30])
+    assert infer_freq(dates) == "D" and paper_letter("D") == "d"
+    weekly = pd.date_range("2021-01-03", periods=30, freq="W").delete([5])
+    assert paper_letter(infer_freq(weekly)) in ("w", "d")

@@ -180,3 +180,9 @@ def test_too_short_for_the_windows(write_csv):
 def test_bad_settings(kwargs, words):
     with pytest.raises(ConfigError, match=words):
         DataConfig(**kwargs)
+
+
+def test_midnight_written_as_a_bare_date(write_csv):
+    text = "date,a\n2016-07-01,1\n2016-07-01 01:00:00,2\n2016-07-01 02:00:00,3\n2016-07-01 03:00:00,4\n"
+    series = load(write_csv(text))
+    assert str(series.dates[0]) == "2016-07-01 00:00:00" and series.freq == "h"

@@ -105,7 +105,10 @@ def infer_freq(dates: pd.DatetimeIndex, *, source: str = "data") -> str:
     step = counts.index[0]
     if counts.iloc[0] < 2 or step <= pd.Timedelta(0):
         raise DataError(f"{source}: timestamps have no regular step; pass --freq")
-    alias = to_offset(step).freqstr
+    day = pd.Timedelta(days=1)
+    # pandas 3 spells a Timedelta of whole days in hours (24h); keep days so the features are daily
+    alias = f"{step // day}D" if step % day == pd.Timedelta(0) else to_offset(step).freqstr
+    alias = to_offset(alias).freqstr
     irregular = int(len(steps) - counts.iloc[0])
     first = int(np.flatnonzero((steps != step).to_numpy())[0])
     log.warning(

@@ -182,6 +182,11 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Datet
                 # already say which cell does not parse, so the warning would only be noise.
                 warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
                 parsed = pd.to_datetime(text, errors="coerce")
+                if parsed.isna().any():
+                    # e.g. midnight written as a bare date among full timestamps
+                    retry = pd.to_datetime(text, errors="coerce", format="ISO8601")
+                    if retry.isna().sum() < parsed.isna().sum():
+                        parsed = retry
         except (ValueError, TypeError) as error:  # e.g. mixed time-zone offsets
             reason = _first_line(error)
             if "timezone" in reason.lower() or "time zone" in reason.lower():

@@ -59,12 +59,19 @@ class PreparedData:
         )
 
 
-def prepare(config: DataConfig, *, embed: str = "timeF", scaler: Scaler | None = None) -> PreparedData:
+def prepare(
+    config: DataConfig,
+    *,
+    embed: str = "timeF",
+    scaler: Scaler | None = None,
+    require: tuple[str, ...] = SPLIT_NAMES,
+) -> PreparedData:
     """Load the data ``config`` names and get it ready for windows.
 
     ``embed`` picks the time features (``timeF``: continuous; ``fixed``/``learned``: calendar
     fields). ``scaler``, when given (a trained run's), is used instead of fitting one on the
-    train rows; the series must then have its columns.
+    train rows; the series must then have its columns. ``require`` names the splits that must
+    hold at least one window (evaluating one split of new data needs only that one).
 
     Raises:
         DataError: for bad files or a series too short for the windows in some split.
@@ -76,7 +83,7 @@ def prepare(config: DataConfig, *, embed: str = "timeF", scaler: Scaler | None =
     except DataError as error:
         raise DataError(f"{series.source}: {error}") from error
     needed = config.seq_len + config.pred_len
-    for split in SPLIT_NAMES:
+    for split in require:
         if borders.windows(split, seq_len=config.seq_len, pred_len=config.pred_len) < 1:
             start, end = borders[split]
             raise DataError(

@@ -29,6 +29,10 @@ def window_end(series: TimeSeries, at: str | pd.Timestamp | None) -> int:
         stamp = pd.Timestamp(at)
     except (ValueError, TypeError) as error:
         raise DataError(f"--at {at!r} is not a timestamp") from error
+    if pd.isna(stamp):
+        raise DataError(f"--at {at!r} is not a timestamp")
+    if stamp.tzinfo is not None:
+        raise DataError(f"--at {at!r} has a time zone; the data's timestamps have none")
     matches = np.flatnonzero(series.dates == stamp)
     if not matches.size:
         position = int(series.dates.searchsorted(stamp))

@@ -60,11 +60,11 @@ def resolve_device(name: str) -> torch.device:
 
 
 def split_loss(model: nn.Module, data: PreparedData, split: str, *, config: TrainConfig, device: torch.device,
-               criterion: nn.Module) -> float:
+               criterion: nn.Module, seed: int) -> float:
     """Mean loss over every window of a split (each window weighted equally)."""
     total, count = 0.0, 0
     for pred, true in predictions(model, data.dataset(split), features=data.config.features,
-                                  batch_size=config.batch_size, device=device, seed=config.seed, amp=config.amp):
+                                  batch_size=config.batch_size, device=device, seed=seed, amp=config.amp):
         total += float(criterion(torch.from_numpy(pred), torch.from_numpy(true))) * pred.shape[0]
         count += pred.shape[0]
     return total / count
@@ -190,8 +190,8 @@ def fit(
             if progress:
                 bar.set_postfix(loss=f"{running / steps:.4f}", lr=f"{rate:.2e}")
         train_loss = running / max(steps, 1)
-        val_loss = split_loss(model, data, "val", config=config, device=device, criterion=criterion)
-        test_loss = split_loss(model, data, "test", config=config, device=device, criterion=criterion)
+        val_loss = split_loss(model, data, "val", config=config, device=device, criterion=criterion, seed=seed)
+        test_loss = split_loss(model, data, "test", config=config, device=device, criterion=criterion, seed=seed)
         record = EpochRecord(epoch, train_loss, val_loss, test_loss, rate, time.perf_counter() - epoch_start)
         result.history.append(record)
         log.info(
