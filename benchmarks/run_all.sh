@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Reproduce every figure in docs/performance.md (about 40 minutes on 2 CPU cores).
+# Reproduce every figure in docs/performance.md (about 35 minutes on 2 CPU cores).
 # Run on an otherwise idle machine: a second busy process skews both time and memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results
 mkdir -p "$R" docs/img
-
-informer bench attention --out $R/attention_forward.json --plot docs/img/attention_forward.png
-informer bench attention --backward --out $R/attention_forward_backward.json --plot docs/img/attention_forward_backward.png
 
 informer bench train --steps 10 --out $R/train_default_fp32.json
 informer bench train --steps 10 --amp --out $R/train_default_bf16.json
@@ -21,3 +18,7 @@ informer bench train --seq-len 1440 --label-len 720 --pred-len 720 --steps 2 --a
 
 informer bench forecast --out $R/forecast_default_fp32.json
 informer bench forecast --amp --out $R/forecast_default_bf16.json
+
+L=96,384,1024,2048,4096,8192
+informer bench attention --lengths $L --repeats 3 --backward --out $R/attention_forward_backward.json --plot docs/img/attention_forward_backward.png
+informer bench attention --lengths $L --repeats 3 --out $R/attention_forward.json --plot docs/img/attention_forward.png
