@@ -58,6 +58,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(_positive_int(part) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+
+
 def _column_list(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
     if not names:
@@ -107,13 +114,6 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, with_data: bool = Tru
     group.add_argument("--pred-len", type=_positive_int, help=f"prediction length (default: {d.pred_len})")
 
 
-def _depths(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(_positive_int(part) for part in text.split(","))
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive depths such as 3,2,1, got {text!r}")
-
-
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     m = ModelConfig()
     group = parser.add_argument_group("model")
@@ -131,7 +131,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mix", action=argparse.BooleanOptionalAction,
                        help="published head/time re-view after decoder self-attention (default: on)")
     group.add_argument("--stack", action=argparse.BooleanOptionalAction, help="InformerStack encoder (default: off)")
-    group.add_argument("--s-layers", type=_depths, help="InformerStack encoder depths (default: 3,2,1)")
+    group.add_argument("--s-layers", type=_int_list, help="InformerStack encoder depths (default: 3,2,1)")
     group.add_argument("--lazy-decoder", choices=("cumsum", "cummean"),
                        help="what lazy decoder queries get: published cumsum or cummean (default: cumsum)")
 
@@ -266,13 +266,6 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     first, last = frame.iloc[0, 0], frame.iloc[-1, 0]
     print(f"wrote {len(frame)} steps ({first} .. {last}) x {frame.shape[1] - 1} columns to {out}")
     return 0
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(_positive_int(part) for part in text.split(","))
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
 
 
 def _write_json(path: str | None, payload: dict) -> None:

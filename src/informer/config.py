@@ -99,8 +99,6 @@ class DataConfig:
         if self.fill is not None:
             _one_of("data", "fill", self.fill, FILL_METHODS)
         if self.cols is not None:
-            if isinstance(self.cols, str):
-                raise ConfigError("data.cols must be a list of column names, not one string")
             object.__setattr__(self, "cols", tuple(self.cols))
             if not self.cols:
                 raise ConfigError("data.cols must name at least one column")
