@@ -2,6 +2,7 @@
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -106,6 +107,18 @@ def test_same_seed_gives_identical_metrics(tmp_path):
     first = informer.train(config).metrics
     second = informer.train(config).metrics
     assert first["mse"] == second["mse"] and first["mae"] == second["mae"]
+
+
+def test_activation_checkpointing_trains_to_the_same_metrics(tmp_path):
+    csv = tmp_path / "s.csv"
+    synthetic_frame(300, 2).to_csv(csv, index=False)
+    config = tiny_config(str(csv), epochs=2)
+    plain = informer.train(config).metrics
+    run = informer.train(replace(config, train=replace(config.train, checkpoint_activations=True)))
+    assert any(getattr(module, "checkpoint_activations", False) for module in run.model.modules())
+    recomputing = run.metrics
+    for key in ("mse", "mae"):
+        assert recomputing[key] == pytest.approx(plain[key], rel=1e-5)
 
 
 @pytest.mark.parametrize("freq,features", [("15min", "MS"), ("D", "S")])

@@ -170,6 +170,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     num_workers: int = 0
+    checkpoint_activations: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self, "train")

@@ -121,12 +121,14 @@ def _model_and_batches(spec: dict):
 
 def measure_train(spec: dict) -> dict:
     from informer.evaluation.evaluate import forward_batch, target_columns
+    from informer.model import set_activation_checkpointing
     from informer.training.loop import make_optimizer, train_step
 
     device = torch.device(spec.get("device", "cpu"))
     amp = spec.get("amp", False)
     model, data, loader = _model_and_batches(spec)
     model.to(device).train()
+    set_activation_checkpointing(model, spec.get("checkpoint_activations", False))
     optimizer = make_optimizer(model, lr=1e-4)
     grad_scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda")
     criterion = torch.nn.MSELoss()

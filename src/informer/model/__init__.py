@@ -22,7 +22,8 @@ Modules, in the order data flows through them:
 * :mod:`~informer.model.encoder`: encoder layers, the distilling block, the encoder stack;
 * :mod:`~informer.model.decoder`: masked self-attention + cross-attention layers;
 * :mod:`~informer.model.informer`: the whole model and :func:`build_model`;
-* :mod:`~informer.model.published`: loading weights saved by the published implementation.
+* :mod:`~informer.model.published`: loading weights saved by the published implementation;
+* :mod:`~informer.model.checkpointing`: activation checkpointing for long inputs.
 
 Every point where the published code and the paper disagree is listed in ``docs/model.md``.
 """
@@ -37,6 +38,7 @@ from informer.model.attention import (
     query_sparsity,
     sampled_key_count,
 )
+from informer.model.checkpointing import set_activation_checkpointing
 from informer.model.informer import Informer, build_model
 from informer.model.published import from_published, to_published
 
@@ -52,5 +54,6 @@ __all__ = [
     "prob_sparse_attention",
     "query_sparsity",
     "sampled_key_count",
+    "set_activation_checkpointing",
     "to_published",
 ]

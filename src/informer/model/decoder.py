@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from informer.model.attention import AttentionLayer, FullAttention, make_inner_attention
+from informer.model.checkpointing import checkpointed
 from informer.model.dropout import Dropout
 from informer.model.encoder import FeedForward
 
@@ -44,11 +45,24 @@ class DecoderLayer(nn.Module):
         self.feed_forward = FeedForward(d_model=d_model, d_ff=d_ff, dropout=dropout, activation=activation)
         self.feed_forward_norm = nn.LayerNorm(d_model)
         self.dropout = Dropout(dropout)
+        self.checkpoint_activations = False
 
     def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """(B, L, D) decoder input, (B, L_enc, D) encoder output -> (B, L, D)."""
-        x = self.self_attention_norm(x + self.dropout(self.self_attention(x, x, x, generator=generator)))
-        x = self.cross_attention_norm(x + self.dropout(self.cross_attention(x, memory, memory)))
+        if self.checkpoint_activations and self.training and torch.is_grad_enabled():
+            x = checkpointed(self._self_attention_block, x, generator=generator)
+            x = checkpointed(self._cross_attention_block, x, memory)
+            return checkpointed(self._feed_forward_block, x)
+        x = self._self_attention_block(x, generator=generator)
+        return self._feed_forward_block(self._cross_attention_block(x, memory))
+
+    def _self_attention_block(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return self.self_attention_norm(x + self.dropout(self.self_attention(x, x, x, generator=generator)))
+
+    def _cross_attention_block(self, x: Tensor, memory: Tensor) -> Tensor:
+        return self.cross_attention_norm(x + self.dropout(self.cross_attention(x, memory, memory)))
+
+    def _feed_forward_block(self, x: Tensor) -> Tensor:
         return self.feed_forward_norm(x + self.feed_forward(x))
 
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from informer.model.attention import AttentionLayer, make_inner_attention
+from informer.model.checkpointing import checkpointed
 from informer.model.dropout import Dropout
 
 ACTIVATIONS = ("gelu", "relu")
@@ -62,10 +63,19 @@ class EncoderLayer(nn.Module):
         self.feed_forward = FeedForward(d_model=d_model, d_ff=d_ff, dropout=dropout, activation=activation)
         self.feed_forward_norm = nn.LayerNorm(d_model)
         self.dropout = Dropout(dropout)
+        self.checkpoint_activations = False
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """(B, L, D) -> (B, L, D)."""
-        x = self.attention_norm(x + self.dropout(self.attention(x, x, x, generator=generator)))
+        if self.checkpoint_activations and self.training and torch.is_grad_enabled():
+            x = checkpointed(self._attention_block, x, generator=generator)
+            return checkpointed(self._feed_forward_block, x)
+        return self._feed_forward_block(self._attention_block(x, generator=generator))
+
+    def _attention_block(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return self.attention_norm(x + self.dropout(self.attention(x, x, x, generator=generator)))
+
+    def _feed_forward_block(self, x: Tensor) -> Tensor:
         return self.feed_forward_norm(x + self.feed_forward(x))
 
 

@@ -21,6 +21,7 @@ from informer.config import TrainConfig
 from informer.data.pipeline import PreparedData
 from informer.errors import InformerError, NonFiniteLossError
 from informer.evaluation.evaluate import forward_batch, predictions, target_columns
+from informer.model.checkpointing import set_activation_checkpointing
 from informer.training.checkpoint import TrainingState
 from informer.training.schedule import EarlyStopping, learning_rate
 
@@ -126,6 +127,7 @@ def fit(
             are restored first and the partial result is the error's ``result``.
     """
     torch.manual_seed(seed)
+    set_activation_checkpointing(model, config.checkpoint_activations)
     train_set = data.dataset("train")
     shuffle = torch.Generator().manual_seed(seed)
     loader = DataLoader(
