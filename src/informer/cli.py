@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from informer import __version__
-from informer.allocator import reuse_freed_memory
+from informer.allocator import configure_allocator
 from informer.config import (
     ACTIVATIONS,
     ATTENTION_KINDS,
@@ -202,12 +202,6 @@ def cmd_datasets_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _allocator_for(low_memory: bool) -> None:
-    """Let glibc keep freed memory (faster steps), unless the run asked for low memory."""
-    if not low_memory:
-        reuse_freed_memory()
-
-
 def _saved_checkpointing(run_dir: Path) -> bool:
     try:
         return bool(json.loads((run_dir / "config.json").read_text())["train"]["checkpoint_activations"])
@@ -226,12 +220,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             flag = "--" + given[0].replace("_", "-")
             raise ConfigError(f"--resume continues with the settings in {args.resume}/config.json; drop {flag}")
         out = Path(args.resume)
-        _allocator_for(_saved_checkpointing(out))
+        configure_allocator(low_memory=_saved_checkpointing(out))
         run = resume(out, progress=progress)
     else:
         config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS, **TRAIN_FLAGS})
         out = Path(args.out) if args.out else Path("runs") / default_run_name(config)
-        _allocator_for(config.train.checkpoint_activations)
+        configure_allocator(low_memory=config.train.checkpoint_activations)
         run = train(config, out=out, overwrite=args.overwrite, progress=progress)
     m = run.metrics
     print(f"run directory: {out}")
@@ -254,7 +248,7 @@ def _metrics_table(metrics: dict) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from informer.run import load_run
 
-    reuse_freed_memory()
+    configure_allocator(low_memory=False)
     run = load_run(args.run_dir, device=args.device)
     metrics = run.evaluate(args.split, data=args.data)
     if args.json:
@@ -268,7 +262,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_forecast(args: argparse.Namespace) -> int:
     from informer.run import load_run
 
-    reuse_freed_memory()
+    configure_allocator(low_memory=False)
     run = load_run(args.run_dir, device=args.device)
     frame = run.forecast(args.data, at=args.at)
     if args.out == "-":

@@ -361,3 +361,51 @@ def test_modules_record_kept_queries_and_hooks_see_per_head_shapes():
     full = AttentionLayer(d_model=8, n_heads=2, attention=FullAttention(), mix=False)
     full(x, x, x)
     assert full.kept_queries is None
+
+
+def _attention_and_grads(q, k, v, **settings):
+    q, k, v = (t.detach().clone().requires_grad_() for t in (q, k, v))
+    out = full_attention(q, k, v, **settings)
+    (out * torch.linspace(-1, 1, out.shape[-1])).sum().backward()
+    return out.detach(), q.grad, k.grad, v.grad
+
+
+@pytest.mark.parametrize("with_generator", [True, False])
+@pytest.mark.parametrize("causal,length_q,length_k", [(False, 7, 5), (True, 9, 9), (False, 3, 11)])
+@pytest.mark.parametrize("chunk", [1, 30, 100])
+def test_chunked_full_attention_is_the_same_computation(chunk, causal, length_q, length_k, with_generator):
+    q, k, _ = qkv(3, 2, length_q, length_k, 4, seed=21)
+    v = torch.randn(3, 2, length_k, 4, generator=torch.Generator().manual_seed(22))
+    results = []
+    for size in (None, chunk):
+        torch.manual_seed(5)
+        generator = torch.Generator().manual_seed(6) if with_generator else None
+        results.append(_attention_and_grads(q, k, v, causal=causal, dropout_p=0.3, generator=generator, chunk=size))
+        results[-1] += ((generator.get_state() if generator else torch.get_rng_state()),)
+    whole, chunked = results
+    for name, expected, got in zip(("out", "dq", "dk", "dv"), whole, chunked):
+        torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-6, msg=name)
+    assert torch.equal(whole[-1], chunked[-1])  # the same random numbers were drawn
+
+
+def test_chunked_full_attention_under_bf16_autocast():
+    q, k, v = qkv(2, 4, 33, 17, 8, seed=23)
+    results = []
+    for size in (None, 64):
+        torch.manual_seed(5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            results.append(_attention_and_grads(q, k, v, dropout_p=0.1, chunk=size))
+    for expected, got in zip(*results):
+        assert got.dtype == expected.dtype
+        torch.testing.assert_close(got, expected, rtol=1e-2, atol=1e-2)
+
+
+def test_chunked_full_attention_keeps_no_whole_weight_matrix():
+    batch, heads, length = 4, 2, 64
+    q, k, v = (t.requires_grad_() for t in qkv(batch, heads, length, length, 8, seed=24))
+    whole = batch * heads * length * length
+    for size, expect_whole in ((None, True), (length * length, False)):
+        sizes = []
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: sizes.append(t.numel()) or t, lambda t: t):
+            full_attention(q, k, v, dropout_p=0.1, chunk=size)
+        assert (max(sizes) >= whole) is expect_whole

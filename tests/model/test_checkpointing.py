@@ -109,3 +109,18 @@ def test_without_a_generator_it_is_torch_checkpoint():
     torch.manual_seed(1)
     theirs = checkpoint(lambda t: torch.nn.functional.dropout(t, 0.5), x, use_reentrant=False)
     assert torch.equal(ours, theirs)
+
+
+@pytest.mark.parametrize("attn", ["full", "prob"])
+def test_checkpointing_with_full_attention_in_groups(attn, make_model, make_inputs, monkeypatch):
+    # Tiny weight matrices go in groups too: the cross-attention (and, for "full", every attention).
+    monkeypatch.setattr("informer.model.attention.FULL_ATTENTION_CHUNK", 50)
+    model = make_model(dropout=0.2, attn=attn).train()
+    inputs = make_inputs(model, 4)
+    plain = _step(model, inputs, seed=3, with_generator=True)
+    set_activation_checkpointing(model, True)
+    recomputed = _step(model, inputs, seed=3, with_generator=True)
+    torch.testing.assert_close(recomputed[0], plain[0], rtol=1e-6, atol=1e-6)
+    for name, grad in plain[1].items():
+        torch.testing.assert_close(recomputed[1][name], grad, rtol=1e-5, atol=1e-6, msg=name)
+    assert torch.equal(recomputed[2], plain[2])

@@ -27,6 +27,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from informer.model.checkpointing import checkpointed
 from informer.model.dropout import dropout
 
 # Largest number of elements any sampling intermediate may hold (64 MiB of float32).
@@ -55,6 +56,11 @@ def _dropout(weights: Tensor, p: float, generator: torch.Generator | None) -> Te
     return dropout(weights, p, training=True, generator=generator)
 
 
+# Attention weights per group when full attention runs in groups of (batch, head) slices, each
+# recomputed in the backward pass (see full_attention); used with activation checkpointing.
+FULL_ATTENTION_CHUNK = 1 << 20
+
+
 def full_attention(
     q: Tensor,
     k: Tensor,
@@ -64,8 +70,17 @@ def full_attention(
     scale: float | None = None,
     dropout_p: float = 0.0,
     generator: torch.Generator | None = None,
+    chunk: int | None = None,
 ) -> Tensor:
     """Canonical scaled dot-product attention (the paper's Informer-dagger uses it everywhere).
+
+    With ``chunk`` (e.g. :data:`FULL_ATTENTION_CHUNK`), on the CPU, when the (B, H, L_Q, L_K)
+    weights would hold more than ``chunk`` elements, the (batch, head) slices run in groups of
+    about ``chunk`` weights, and in training each group's weights are recomputed in the backward
+    pass instead of kept: memory for the weights is one group's rather than the whole matrix
+    several times over, for a second pass of the attention's own work (activation
+    checkpointing turns it on). The numbers are the same either way: the dropout masks are
+    drawn in the same order from the same generator (replayed for the recomputation).
 
     Args:
         q: queries (B, H, L_Q, E).
@@ -75,6 +90,7 @@ def full_attention(
         scale: score multiplier; ``1 / sqrt(E)`` when None (E is the head width, as published).
         dropout_p: dropout on the attention weights (pass 0 in evaluation).
         generator: source of the dropout mask; torch's global generator when None.
+        chunk: weights per group, or None to compute the whole matrix at once.
 
     Returns:
         The attended values (B, H, L_Q, E).
@@ -83,17 +99,64 @@ def full_attention(
         ValueError: if the shapes do not match, or ``causal`` with ``L_Q != L_K``.
     """
     _check_heads(q, k, v)
-    length_q, length_k, width = q.shape[2], k.shape[2], q.shape[3]
+    batch, heads, length_q, width = q.shape
+    length_k = k.shape[2]
     if causal and length_q != length_k:
         raise ValueError(f"causal attention needs L_Q == L_K; got {length_q} and {length_k}")
     scale = 1.0 / math.sqrt(width) if scale is None else scale
-    scores = q @ k.transpose(-2, -1)  # (B, H, L_Q, L_K)
+    if chunk is not None and q.device.type == "cpu" and batch * heads * length_q * length_k > chunk:
+        return _chunked_full_attention(q, k, v, causal=causal, scale=scale, dropout_p=dropout_p,
+                                       generator=generator, chunk=chunk)
+    return _full_attention(q, k, v, causal=causal, scale=scale, dropout_p=dropout_p, generator=generator)
+
+
+def _full_attention(
+    q: Tensor, k: Tensor, v: Tensor, *, causal: bool, scale: float, dropout_p: float,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    length_q, length_k = q.shape[-2], k.shape[-2]
+    scores = q @ k.transpose(-2, -1)  # (..., L_Q, L_K)
     if causal:
         future = torch.ones(length_q, length_k, dtype=torch.bool, device=q.device).triu(1)
         scores = scores.masked_fill(future, float("-inf"))
     weights = torch.softmax(scores * scale, dim=-1)
     weights = _dropout(weights, dropout_p, generator)
-    return weights @ v  # (B, H, L_Q, E)
+    return weights @ v  # (..., L_Q, E)
+
+
+def _chunked_full_attention(
+    q: Tensor, k: Tensor, v: Tensor, *, causal: bool, scale: float, dropout_p: float,
+    generator: torch.Generator | None, chunk: int,
+) -> Tensor:
+    """:func:`full_attention` over groups of (batch, head) slices (see there)."""
+    batch, heads, length_q, width = q.shape
+    length_k = k.shape[2]
+    slices = batch * heads
+    q, k, v = (t.reshape(slices, t.shape[2], width) for t in (q, k, v))  # (B*H, L, E)
+    per_slice = length_q * length_k
+    group = max(1, chunk // per_slice)
+    # The dropout mask packs 4 numbers per random word; a group whose weights are a multiple of 4
+    # draws exactly the words one whole-matrix draw would, so chunking leaves the masks unchanged.
+    group = -(-group // (4 // math.gcd(per_slice, 4))) * (4 // math.gcd(per_slice, 4))
+    recompute = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
+    outputs = []
+    for start in range(0, slices, group):
+        part = (q[start : start + group], k[start : start + group], v[start : start + group])
+        if recompute:
+            outputs.append(_recomputed(part, causal=causal, scale=scale, dropout_p=dropout_p, generator=generator))
+        else:
+            outputs.append(_full_attention(*part, causal=causal, scale=scale, dropout_p=dropout_p,
+                                           generator=generator))
+    return torch.cat(outputs).view(batch, heads, length_q, width)
+
+
+def _recomputed(part: tuple[Tensor, Tensor, Tensor], **settings) -> Tensor:
+    generator = settings.pop("generator")
+
+    def block(q: Tensor, k: Tensor, v: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return _full_attention(q, k, v, generator=generator, **settings)
+
+    return checkpointed(block, *part, generator=generator)
 
 
 def _log_count(factor: int, length: int) -> int:
@@ -345,6 +408,7 @@ class FullAttention(nn.Module):
         self.causal = causal
         self.dropout = dropout
         self.kept_queries: Tensor | None = None
+        self.checkpoint_activations = False  # then large weight matrices go in recomputed groups
 
     def forward(
         self, q: Tensor, k: Tensor, v: Tensor, generator: torch.Generator | None = None
@@ -357,6 +421,7 @@ class FullAttention(nn.Module):
             causal=self.causal,
             dropout_p=self.dropout if self.training else 0.0,
             generator=generator,
+            chunk=FULL_ATTENTION_CHUNK if self.checkpoint_activations else None,
         )
 
     def extra_repr(self) -> str:
