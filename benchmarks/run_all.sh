@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce every figure in docs/performance.md (about 35 minutes on 2 CPU cores).
+# Reproduce every figure in docs/performance.md (about 50 minutes on 2 CPU cores).
 # Run on an otherwise idle machine: a second busy process skews both time and memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ informer bench train --steps 10 --attn full --amp --out $R/train_default_full_bf
 
 informer bench train --seq-len 720 --label-len 336 --pred-len 720 --steps 3 --out $R/train_long720_fp32.json
 informer bench train --seq-len 720 --label-len 336 --pred-len 720 --steps 3 --amp --out $R/train_long720_bf16.json
+informer bench train --seq-len 720 --label-len 336 --pred-len 720 --steps 3 --checkpoint-activations --out $R/train_long720_fp32_checkpointed.json
+informer bench train --seq-len 720 --label-len 336 --pred-len 720 --steps 3 --amp --checkpoint-activations --out $R/train_long720_bf16_checkpointed.json
 informer bench train --seq-len 1440 --label-len 720 --pred-len 720 --steps 2 --out $R/train_long1440_prob_fp32.json
 informer bench train --seq-len 1440 --label-len 720 --pred-len 720 --steps 2 --attn full --out $R/train_long1440_full_fp32.json
 
