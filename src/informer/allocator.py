@@ -1,23 +1,27 @@
-"""How the C allocator hands memory to tensors: fast, or lean.
+"""How the C allocator hands memory to tensors.
 
-glibc's ``malloc`` serves large blocks (above a threshold that starts at 128 kB and rises with
-use, up to 32 MB) with a fresh ``mmap`` and returns them to the kernel on ``free``. PyTorch on
-the CPU allocates and frees tensors of the same sizes at every step, so each new tensor's pages
-are faulted in and zeroed by the kernel again. Two settings, applied with ``mallopt``:
+glibc's ``malloc`` serves large blocks (above a threshold that starts at 128 kB and moves with
+use, up to 32 MB) with a fresh ``mmap`` and returns them to the kernel on ``free``, and it gives
+the top of its heap back once enough of it is free. PyTorch on the CPU allocates and frees
+tensors of the same sizes at every step, so their pages are faulted in and zeroed by the kernel
+again and again. The settings, applied with ``mallopt``:
 
-* ``"fast"`` (:func:`reuse_freed_memory`): serve large blocks from the heap and keep freed
-  memory (``M_MMAP_MAX`` 0, ``M_TRIM_THRESHOLD`` at its largest, about 2 GiB). On a 2-core
-  machine: long-input (720/336/720, bf16) training step 11.4 -> 7.9 s, default fp32 step
-  1.12 -> 1.03 s. The heap can fragment, so peak resident memory can grow (4.1 -> 5.6 GB
-  for that long step; unchanged for the default setting).
-* ``"lean"`` (:func:`return_freed_memory`): a fixed 1 MB ``M_MMAP_THRESHOLD``, so every block
-  from 1 MB up is returned to the kernel when freed and the threshold never rises: resident
-  memory follows the tensors alive, at the cost of the page faults.
+* ``"reuse"`` (the default of the ``informer`` commands): blocks up to 32 MB (every tensor of
+  the default model) come from the heap and the heap is never trimmed below 2 GiB of free top;
+  larger blocks are still mapped and returned. Peak memory as with glibc's defaults (4.2 GB for
+  a 720/336/720 bf16 step either way), steps faster: that step 11.4 -> 9.1 s, default fp32 step
+  1.11 -> 1.08 s on a 2-core machine (one A/B run each).
+* ``"heap"`` (``INFORMER_MALLOC=heap``): every block comes from the heap and stays there. The
+  fastest (that long step 7.9 s, default fp32 step 1.07 s) but the heap fragments, so peak memory
+  grows (5.6 GB for that step; a 1440/720/720 fp32 step with full attention, 20.6 GB with glibc's
+  defaults, no longer fitted in 24 GiB). For long inputs on a machine with memory to spare.
+* ``"lean"`` (with ``--checkpoint-activations``, which asks for low memory): a fixed 1 MB
+  threshold, so every block from 1 MB up goes back to the kernel when freed: resident memory
+  follows the live tensors, at the cost of the page faults.
+* ``"system"`` (``INFORMER_MALLOC=system``): glibc's defaults, untouched.
 
-The ``informer`` commands use ``"fast"``, or ``"lean"`` with ``--checkpoint-activations`` (which
-asks for low memory); ``INFORMER_MALLOC=system`` in the environment leaves glibc's defaults.
-Only glibc (Linux) has these settings; elsewhere nothing changes. From the shell, the same as
-``"fast"``: ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647``.
+``INFORMER_MALLOC`` (``reuse``, ``heap``, ``lean`` or ``system``) overrides the choice. Only glibc
+(Linux) has these settings; elsewhere nothing changes.
 """
 
 from __future__ import annotations
@@ -28,18 +32,27 @@ import logging
 import os
 import sys
 
+from informer.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _M_MMAP_MAX = -4
-_LARGEST = 2**31 - 1  # mallopt takes an int
+_LARGEST_INT = 2**31 - 1  # mallopt takes an int: about 2 GiB
+_MMAP_DEFAULT_MAX = 1 << 16  # glibc's default M_MMAP_MAX
+
+SETTINGS = {
+    "reuse": ((_M_MMAP_MAX, _MMAP_DEFAULT_MAX), (_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOLD, _LARGEST_INT)),
+    "heap": ((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, _LARGEST_INT)),
+    "lean": ((_M_MMAP_MAX, _MMAP_DEFAULT_MAX), (_M_MMAP_THRESHOLD, 1 << 20), (_M_TRIM_THRESHOLD, 1 << 20)),
+}
 
 ENVIRONMENT = "INFORMER_MALLOC"
 
 
-def _mallopt(*settings: tuple[int, int]) -> bool:
-    if os.environ.get(ENVIRONMENT, "").lower() == "system" or not sys.platform.startswith("linux"):
+def _mallopt(settings: tuple[tuple[int, int], ...]) -> bool:
+    if not sys.platform.startswith("linux"):
         return False
     try:
         mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
@@ -50,23 +63,20 @@ def _mallopt(*settings: tuple[int, int]) -> bool:
     return all([bool(mallopt(option, value)) for option, value in settings])
 
 
-def reuse_freed_memory() -> bool:
-    """The ``"fast"`` setting (module docstring); True if glibc took it. Process-wide."""
-    return _mallopt((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, _LARGEST))
+def configure_allocator(*, low_memory: bool = False) -> str:
+    """Apply ``"lean"`` when ``low_memory``, else ``"reuse"``, unless ``INFORMER_MALLOC`` names
+    another setting (module docstring). Process-wide, from now on.
 
+    Returns:
+        The setting in force; ``"system"`` when none was (or could be) applied.
 
-def return_freed_memory() -> bool:
-    """The ``"lean"`` setting (module docstring); True if glibc took it. Process-wide."""
-    return _mallopt((_M_MMAP_MAX, 1 << 16), (_M_MMAP_THRESHOLD, 1 << 20))
-
-
-def configure_allocator(*, low_memory: bool) -> str:
-    """Apply ``"lean"`` when ``low_memory``, else ``"fast"``; returns the setting in force
-    (``"system"`` when none could be applied)."""
-    if low_memory:
-        applied = return_freed_memory()
-    else:
-        applied = reuse_freed_memory()
-    setting = ("lean" if low_memory else "fast") if applied else "system"
-    log.debug("memory allocator: %s", setting)
-    return setting
+    Raises:
+        ConfigError: if ``INFORMER_MALLOC`` names no setting.
+    """
+    chosen = os.environ.get(ENVIRONMENT, "").strip().lower() or ("lean" if low_memory else "reuse")
+    if chosen != "system" and chosen not in SETTINGS:
+        raise ConfigError(f"{ENVIRONMENT}={chosen!r}: expected one of reuse, heap, lean, system")
+    if chosen == "system" or not _mallopt(SETTINGS[chosen]):
+        return "system"
+    log.debug("memory allocator: %s", chosen)
+    return chosen
