@@ -1,4 +1,6 @@
 import json
+import os
+import sys
 
 import pytest
 import torch
@@ -48,6 +50,13 @@ def test_train_and_forecast_bench_report_their_figures(tmp_path, capsys):
     result = json.loads((tmp_path / "t.json").read_text())["result"]
     assert result["step_gflop"] > 0 and result["matmul_gflops"] > 0
     assert 0 < result["matmul_efficiency"] < 1.5
+    assert main(["bench", "train", *args, "--steps", "2", "--checkpoint-activations",
+                 "--out", str(tmp_path / "c.json")]) == 0
+    recomputing = json.loads((tmp_path / "c.json").read_text())
+    assert recomputing["spec"]["checkpoint_activations"] is True
+    assert recomputing["result"]["step_gflop"] > result["step_gflop"]  # the forward pass runs twice
+    if sys.platform.startswith("linux") and "INFORMER_MALLOC" not in os.environ:
+        assert (result["allocator"], recomputing["result"]["allocator"]) == ("reuse", "lean")
     capsys.readouterr()
     assert main(["bench", "forecast", *args, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
