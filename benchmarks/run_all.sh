@@ -38,6 +38,11 @@ informer bench train --seq-len 720 --label-len 336 --pred-len 720 --steps 3 --am
 informer bench train --seq-len 1440 --label-len 720 --pred-len 720 --steps 2 --out $R/train_long1440_prob_fp32.json
 informer bench train --seq-len 1440 --label-len 720 --pred-len 720 --steps 2 --attn full --out $R/train_long1440_full_fp32.json
 
+# The allocator settings side by side (with the heap and reuse results above).
+INFORMER_MALLOC=system informer bench train --steps 10 --out $R/train_default_fp32_system.json
+informer bench train --steps 10 --out $R/train_default_fp32_reuse.json
+INFORMER_MALLOC=system informer bench train --seq-len 720 --label-len 336 --pred-len 720 --steps 3 --amp --out $R/train_long720_bf16_system.json
+
 # Attention alone (glibc's own allocator: the benchmark measures the algorithms' memory).
 L=96,384,1024,2048,4096,8192
 informer bench attention --lengths $L --repeats 3 --backward --out $R/attention_forward_backward.json --plot docs/img/attention_forward_backward.png

@@ -8,13 +8,13 @@ again and again. The settings, applied with ``mallopt``:
 
 * ``"reuse"`` (the default of the ``informer`` commands): blocks up to 32 MB (every tensor of
   the default model) come from the heap and the heap is never trimmed below 2 GiB of free top;
-  larger blocks are still mapped and returned. Peak memory as with glibc's defaults (4.2 GB for
-  a 720/336/720 bf16 step either way), steps faster: that step 11.4 -> 9.1 s, default fp32 step
-  1.11 -> 1.08 s on a 2-core machine (one A/B run each).
+  larger blocks are still mapped and returned. Peak memory as with glibc's defaults (4.4 GB for
+  a 720/336/720 bf16 step either way), steps faster: that step 10.2 -> 8.7 s, default fp32 step
+  1.10 -> 1.06 s on a 2-core machine (docs/performance.md).
 * ``"heap"`` (``INFORMER_MALLOC=heap``): every block comes from the heap and stays there. The
-  fastest (that long step 7.9 s, default fp32 step 1.07 s) but the heap fragments, so peak memory
-  grows (5.6 GB for that step; a 1440/720/720 fp32 step with full attention, 20.6 GB with glibc's
-  defaults, no longer fitted in 24 GiB). For long inputs on a machine with memory to spare.
+  fastest for long inputs (that step 6.5 s) but the heap fragments, so peak memory grows (7.0 GB
+  for that step; a 1440/720/720 fp32 step with full attention, 20.8 GB otherwise, no longer
+  fitted in 24 GiB). For long inputs on a machine with memory to spare.
 * ``"lean"`` (with ``--checkpoint-activations``, which asks for low memory): a fixed 1 MB
   threshold, so every block from 1 MB up goes back to the kernel when freed: resident memory
   follows the live tensors, at the cost of the page faults.
