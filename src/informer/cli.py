@@ -204,7 +204,8 @@ def cmd_datasets_show(args: argparse.Namespace) -> int:
 
 def _saved_checkpointing(run_dir: Path) -> bool:
     try:
-        return bool(json.loads((run_dir / "config.json").read_text())["train"]["checkpoint_activations"])
+        saved = json.loads((run_dir / "config.json").read_text())
+        return bool(saved["config"]["train"]["checkpoint_activations"])
     except (OSError, ValueError, KeyError, TypeError):  # resume() reports a damaged directory
         return False
 
