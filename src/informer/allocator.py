@@ -60,7 +60,8 @@ def _mallopt(settings: tuple[tuple[int, int], ...]) -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return all([bool(mallopt(option, value)) for option, value in settings])
+    accepted = [bool(mallopt(option, value)) for option, value in settings]  # apply every one
+    return all(accepted)
 
 
 def configure_allocator(*, low_memory: bool = False) -> str:

@@ -405,7 +405,8 @@ def test_chunked_full_attention_keeps_no_whole_weight_matrix():
     q, k, v = (t.requires_grad_() for t in qkv(batch, heads, length, length, 8, seed=24))
     whole = batch * heads * length * length
     for size, expect_whole in ((None, True), (length * length, False)):
-        sizes = []
-        with torch.autograd.graph.saved_tensors_hooks(lambda t: sizes.append(t.numel()) or t, lambda t: t):
+        sizes: list[int] = []
+        with torch.autograd.graph.saved_tensors_hooks(lambda t, sizes=sizes: sizes.append(t.numel()) or t,
+                                                      lambda t: t):
             full_attention(q, k, v, dropout_p=0.1, chunk=size)
         assert (max(sizes) >= whole) is expect_whole

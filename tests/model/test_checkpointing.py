@@ -23,11 +23,11 @@ def _step(model, inputs, *, seed: int, with_generator: bool):
 
 
 CASES = [
-    dict(attn="prob"),
-    dict(attn="full"),
-    dict(attn="prob", distil=False, d_layers=2),
-    dict(attn="prob", stack=True, s_layers=(2, 1)),
-    dict(attn="prob", mix=False, lazy_decoder="cummean"),
+    {"attn": "prob"},
+    {"attn": "full"},
+    {"attn": "prob", "distil": False, "d_layers": 2},
+    {"attn": "prob", "stack": True, "s_layers": (2, 1)},
+    {"attn": "prob", "mix": False, "lazy_decoder": "cummean"},
 ]
 
 

@@ -22,6 +22,7 @@ and ProbSparse attention equals full attention.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -134,29 +135,20 @@ def _chunked_full_attention(
     slices = batch * heads
     q, k, v = (t.reshape(slices, t.shape[2], width) for t in (q, k, v))  # (B*H, L, E)
     per_slice = length_q * length_k
-    group = max(1, chunk // per_slice)
     # The dropout mask packs 4 numbers per random word; a group whose weights are a multiple of 4
     # draws exactly the words one whole-matrix draw would, so chunking leaves the masks unchanged.
-    group = -(-group // (4 // math.gcd(per_slice, 4))) * (4 // math.gcd(per_slice, 4))
+    multiple = 4 // math.gcd(per_slice, 4)
+    group = -(-max(1, chunk // per_slice) // multiple) * multiple
+    block = functools.partial(_full_attention, causal=causal, scale=scale, dropout_p=dropout_p)
     recompute = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
     outputs = []
     for start in range(0, slices, group):
         part = (q[start : start + group], k[start : start + group], v[start : start + group])
         if recompute:
-            outputs.append(_recomputed(part, causal=causal, scale=scale, dropout_p=dropout_p, generator=generator))
+            outputs.append(checkpointed(block, *part, generator=generator))
         else:
-            outputs.append(_full_attention(*part, causal=causal, scale=scale, dropout_p=dropout_p,
-                                           generator=generator))
+            outputs.append(block(*part, generator=generator))
     return torch.cat(outputs).view(batch, heads, length_q, width)
-
-
-def _recomputed(part: tuple[Tensor, Tensor, Tensor], **settings) -> Tensor:
-    generator = settings.pop("generator")
-
-    def block(q: Tensor, k: Tensor, v: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        return _full_attention(q, k, v, generator=generator, **settings)
-
-    return checkpointed(block, *part, generator=generator)
 
 
 def _log_count(factor: int, length: int) -> int:
@@ -245,7 +237,7 @@ def query_sparsity(
     Returns:
         The sparsity measurement (B, H, L_Q).
     """
-    batch, heads, length_q, width = q.shape
+    batch, heads, length_q, _ = q.shape
     length_k = k.shape[2]
     if sampled_keys.dim() != 2 or sampled_keys.shape[0] != length_q:
         raise ValueError(

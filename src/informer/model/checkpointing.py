@@ -13,7 +13,7 @@ and gradients are the same as without checkpointing.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
