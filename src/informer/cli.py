@@ -203,15 +203,17 @@ def cmd_datasets_show(args: argparse.Namespace) -> int:
 
 
 def _saved_checkpointing(run_dir: Path) -> bool:
+    from informer.rundir import read_config
+
     try:
-        saved = json.loads((run_dir / "config.json").read_text())
-        return bool(saved["config"]["train"]["checkpoint_activations"])
-    except (OSError, ValueError, KeyError, TypeError):  # resume() reports a damaged directory
+        return read_config(run_dir).config.train.checkpoint_activations
+    except InformerError:  # resume() reports a damaged directory
         return False
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from informer.run import default_run_name, resume, train
+    from informer.run import resume, train
+    from informer.rundir import default_run_name
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     if args.resume:
@@ -269,33 +271,19 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.out == "-":
         frame.to_csv(sys.stdout, index=False)
         return 0
-    out = Path(args.out)
-    if out.exists() and out.is_dir():
-        raise InformerError(f"{out}: is a directory; give a file name with --out")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, out)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise InformerError(f"{out}: cannot write forecast ({error.strerror or error})") from error
+    from informer.rundir import atomic_write
+
+    out = atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False))
     first, last = frame.iloc[0, 0], frame.iloc[-1, 0]
     print(f"wrote {len(frame)} steps ({first} .. {last}) x {frame.shape[1] - 1} columns to {out}")
     return 0
 
 
 def _write_json(path: str | None, payload: dict) -> None:
-    if not path:
-        return
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise InformerError(f"{target}: cannot write ({error.strerror or error})") from error
+    from informer.rundir import write_json
+
+    if path:
+        write_json(path, payload, make_parents=True)
 
 
 def cmd_bench_attention(args: argparse.Namespace) -> int:

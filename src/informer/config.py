@@ -25,6 +25,7 @@ FILL_METHODS = ("ffill", "interpolate")
 ATTENTION_KINDS = ("prob", "full")
 EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
+MODEL_KINDS = ("informer", "linear", "repeat")
 
 
 _SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -106,8 +107,14 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The architecture. Input and output widths come from the data, not from here."""
+    """The model kind and its architecture. Input and output widths come from the data.
 
+    ``kind`` picks the forecaster: ``informer`` (the default; ``stack`` for InformerStack),
+    ``linear`` (DLinear: ``moving_avg``, ``individual``) or ``repeat`` (the last observed value,
+    no training). Each kind reads only its own fields.
+    """
+
+    kind: str = "informer"
     d_model: int = 512
     n_heads: int = 8
     e_layers: int = 2
@@ -123,11 +130,15 @@ class ModelConfig:
     stack: bool = False
     s_layers: tuple[int, ...] = (3, 2, 1)
     lazy_decoder: str = "cumsum"
+    moving_avg: int = 25
+    individual: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
+        _one_of("model", "kind", self.kind, MODEL_KINDS)
         _positive(
             "model",
+            moving_avg=self.moving_avg,
             d_model=self.d_model,
             n_heads=self.n_heads,
             e_layers=self.e_layers,
@@ -205,16 +216,35 @@ class RunConfig:
         unknown = sorted(set(payload) - set(SECTIONS))
         if unknown:
             raise ConfigError(f"{source}: unknown section {unknown[0]!r}; sections are {', '.join(SECTIONS)}")
-        sections = {}
-        for name, kind in SECTIONS.items():
-            values = payload.get(name, {})
-            if not isinstance(values, dict):
+        for name in SECTIONS:
+            if not isinstance(payload.get(name, {}), dict):
                 raise ConfigError(f"{source}: section {name!r} must be a table of keys")
-            sections[name] = _build(kind, values, f"{source}: {name}")
+        sections = {"model": _build(ModelConfig, payload.get("model", {}), f"{source}: model")}
+        train = {**TRAIN_DEFAULTS[sections["model"].kind], **payload.get("train", {})}
+        sections["train"] = _build(TrainConfig, train, f"{source}: train")
+        sections["data"] = _build(DataConfig, payload.get("data", {}), f"{source}: data")
         return cls(**sections)
+
+    @classmethod
+    def for_model(cls, kind: str, *, data: "DataConfig | None" = None, **model: object) -> "RunConfig":
+        """A configuration for a model ``kind`` with that kind's published training defaults
+        (see :data:`TRAIN_DEFAULTS`), e.g. ``RunConfig.for_model("linear", data=DataConfig(...))``."""
+        payload = {"model": {"kind": kind, **model}}
+        if data is not None:
+            payload["data"] = dataclasses.asdict(data)
+        return cls.from_dict(payload, source="RunConfig.for_model")
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+# Each model kind's published training settings, applied under whatever a config file, a flag
+# or ``--set`` gives (``TrainConfig``'s own defaults are Informer's). DLinear's scripts
+# (LTSF-Linear, ETTh1) train 10 epochs with lr 0.005; the repeat baseline does not train.
+TRAIN_DEFAULTS: dict[str, dict[str, object]] = {
+    "informer": {},
+    "linear": {"epochs": 10, "lr": 0.005},
+    "repeat": {},
+}
 
 
 def _plain(values: dict) -> dict:

@@ -1,29 +1,13 @@
-"""Training runs: ``train(config) -> Run``, ``load_run(path) -> Run``, and the run directory.
+"""Training runs: ``train(config) -> Run``, ``load_run(path) -> Run`` and ``resume(path)``.
 
-A run directory holds everything evaluate and forecast need, and nothing needs unpickling:
-
-=====================  =====================================================================
-``config.json``        the run's configuration, the model's constructor settings, the data's
-                       columns, target and frequency
-``model.safetensors``  the weights of the best validation epoch
-``scaler.json``        the train-split mean and std of every column
-``history.csv``        per epoch: train, val and test loss, learning rate, seconds
-``metrics.json``       test metrics (scaled and original units), windows, epochs, seconds
-``train.log``          the training log
-=====================  =====================================================================
+A :class:`Run` is a trained forecaster of any kind (:mod:`informer.model.forecaster`) with the
+scaler and settings that evaluate and forecast need; its directory format is
+:mod:`informer.rundir`.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 import logging
-import math
-import os
-import shutil
-import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,41 +17,47 @@ import torch
 from pandas.tseries.frequencies import to_offset
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
+from torch import nn
 
-from informer import __version__
+from informer import rundir
+from informer.batches import unwrap
 from informer.config import RunConfig, replace
 from informer.data.loading import TimeSeries, load_series
-from informer.data.pipeline import PreparedData, prepare
+from informer.data.pipeline import PreparedData, prepare, target_columns
 from informer.data.scaling import Scaler
 from informer.errors import ConfigError, InformerError
 from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
 from informer.forecasting import forecast_frame
-from informer.model import Informer, build_model
-from informer.training.checkpoint import (
-    CheckpointError,
-    TrainingState,
-    load_state,
-    save_state,
-)
-from informer.training.loop import NonFiniteLossError, fit, resolve_device
+from informer.model.forecaster import build_forecaster, rebuild_forecaster
+from informer.rundir import RESUME_FILE, RunDirectoryError, RunInfo
+from informer.training.checkpoint import CheckpointError, TrainingState, load_state, save_state
+from informer.training.loop import FitResult, NonFiniteLossError, fit
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-RUN_FILES = ("config.json", "model.safetensors", "scaler.json", "history.csv", "metrics.json")
+__all__ = ["Run", "RunDirectoryError", "load_run", "resolve_device", "resume", "train"]
 
 
-class RunDirectoryError(InformerError):
-    """A run directory is missing a file or holds a corrupt one."""
+def resolve_device(name: str) -> torch.device:
+    """``auto``: CUDA when available, else CPU.
+
+    Raises:
+        ConfigError: when CUDA is asked for and torch sees none.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("`device=cuda` was asked for, but torch sees no CUDA device; use `device=cpu`")
+    return torch.device(name)
 
 
 @dataclass
 class Run:
-    """A trained model with everything needed to evaluate it and forecast with it."""
+    """A trained forecaster with everything needed to evaluate it and forecast with it."""
 
     config: RunConfig
-    model: Informer
+    model: nn.Module
     scaler: Scaler
     target: str
     freq: str
@@ -82,11 +72,16 @@ class Run:
 
     @property
     def output_columns(self) -> tuple[str, ...]:
-        return self.columns if self.config.data.features == "M" else (self.target,)
+        """The columns the model predicts (all for M, the target for S and MS)."""
+        return self.columns[target_columns(self.config.data.features)]
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        return next(iter(self.model.parameters()), torch.empty(0)).device
+
+    def info(self) -> RunInfo:
+        """What ``config.json`` records of this run."""
+        return RunInfo(self.config, unwrap(self.model).settings, self.columns, self.target, self.freq)
 
     def _data_config(self, data: str | None):
         """The run's data settings, pointed at ``data`` and pinned to the run's columns."""
@@ -116,6 +111,7 @@ class Run:
             series,
             scaler=self.scaler,
             output_columns=self.output_columns,
+            features=c.data.features,
             embed=c.model.embed,
             seq_len=c.data.seq_len,
             label_len=c.data.label_len,
@@ -126,38 +122,18 @@ class Run:
             amp=c.train.amp,
         )
 
-    def settings_digest(self) -> str:
-        """A checksum of everything in config.json that decides what the weights compute.
-
-        Stored with the weights, it lets :func:`load_run` notice a config.json edited after
-        training (another attention, other lengths...) instead of silently computing something
-        else."""
-        decisive = {"model": self.model.settings, "columns": list(self.columns), "target": self.target,
-                    "freq": self.freq, "features": self.config.data.features}
-        return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
-
-    def save_config(self, path: Path) -> None:
-        """Write ``config.json``: what rebuilds the model and the data handling."""
-        info = {
-            "format": FORMAT_VERSION,
-            "informer_version": __version__,
-            "config": self.config.to_dict(),
-            "model": self.model.settings,
-            "data": {"columns": list(self.columns), "target": self.target, "freq": self.freq},
-        }
-        _write_text(path / "config.json", json.dumps(info, indent=2) + "\n")
-
     def save(self, path: str | Path) -> Path:
         """Write the run directory files (each atomically) into ``path``."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.save_config(path)
-        _write_text(path / "scaler.json", json.dumps(self.scaler.to_dict(), indent=2) + "\n")
-        _write_text(path / "metrics.json", json.dumps(_plain_json(self.metrics), indent=2) + "\n")
-        _write_text(path / "history.csv", _history_csv(self.history))
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        metadata = {"format": "informer", "settings_sha256": self.settings_digest()}
-        _atomic(path / "model.safetensors", lambda tmp: save_file(state, str(tmp), metadata=metadata))
+        info = self.info()
+        rundir.write_config(path, info)
+        rundir.write_json(path / "scaler.json", self.scaler.to_dict())
+        rundir.write_json(path / "metrics.json", self.metrics)
+        rundir.write_text(path / "history.csv", rundir.history_csv(self.history))
+        state = {k: v.detach().cpu().contiguous() for k, v in unwrap(self.model).state_dict().items()}
+        metadata = {"format": "informer", "settings_sha256": info.digest()}
+        rundir.atomic_write(path / "model.safetensors", lambda tmp: save_file(state, str(tmp), metadata=metadata))
         self.path = path
         return path
 
@@ -174,17 +150,6 @@ def _check_frequency(series: TimeSeries, freq: str) -> None:
                     series.source, to_offset(inferred).freqstr, freq, freq)
 
 
-def _plain_json(value):
-    """NaN and infinities become null: JSON has no spelling for them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _plain_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain_json(v) for v in value]
-    return value
-
-
 def _evaluate(run: Run, prepared: PreparedData, split: str) -> dict:
     c = run.config
     return evaluate_model(
@@ -197,65 +162,6 @@ def _evaluate(run: Run, prepared: PreparedData, split: str) -> dict:
         seed=c.train.seed,
         amp=c.train.amp,
     )
-
-
-HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "test_loss", "lr", "seconds")
-
-
-def _history_csv(history: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=HISTORY_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: row[k] for k in HISTORY_FIELDS} for row in history)
-    return buffer.getvalue()
-
-
-def _atomic(target: Path, write) -> None:
-    """Write through a temporary file in the same directory, fsync, then rename over ``target``.
-
-    Raises:
-        RunDirectoryError: when the file cannot be written (disk full, permissions), naming it.
-    """
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise RunDirectoryError(f"{target}: cannot write ({error.strerror or error})") from error
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_text(target: Path, text: str) -> None:
-    _atomic(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def default_run_name(config: RunConfig) -> str:
-    """A readable directory name: data, features, lengths, attention and a timestamp."""
-    d, m = config.data, config.model
-    stem = Path(d.data).stem.replace(" ", "_") or "data"
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return f"{stem}_{d.features}_sl{d.seq_len}_ll{d.label_len}_pl{d.pred_len}_{m.attn}_{stamp}"
-
-
-def check_output_dir(path: Path, *, overwrite: bool) -> None:
-    """Refuse an existing run directory (unless ``overwrite``) or an unwritable parent, early."""
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{path}: exists and is not a directory")
-    if path.exists() and any(path.iterdir()) and not overwrite:
-        raise ConfigError(f"{path}: run directory exists; pass --overwrite or choose another --out")
-    parent = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
-    if not parent.is_dir():
-        raise ConfigError(f"{path}: {parent} is a file, not a directory")
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(f"{path}: cannot write there (no permission on {parent})")
-
-
-RESUME_FILE = "resume.safetensors"
 
 
 def train(
@@ -272,7 +178,8 @@ def train(
     killed run. With ``config.train.itr > 1`` the training repeats with seeds
     ``seed .. seed + itr - 1``; ``metrics`` then holds each run's test metrics (``runs``) and
     their ``mean`` and ``std``, and the returned run (and saved weights) are the first
-    repetition's (only the first repetition can be resumed).
+    repetition's (only the first repetition can be resumed). A model that does not train (the
+    repeat baseline) is evaluated and saved the same way, with no epochs.
 
     Raises:
         DataError, ConfigError: for bad data or settings, before anything is written.
@@ -283,8 +190,8 @@ def train(
     device = resolve_device(config.train.device)
     path = Path(out) if out is not None else None
     if path is not None:
-        check_output_dir(path, overwrite=overwrite)
-        _check_free_space(path, config)
+        rundir.check_output_dir(path, overwrite=overwrite)
+        rundir.check_free_space(path, _bytes_needed(config, data))
     return _train_into(path, config, data, device, progress=progress, resume_state=None)
 
 
@@ -295,13 +202,7 @@ def resume(path: str | Path, *, progress: bool = False) -> Run:
         RunDirectoryError, CheckpointError: if ``path`` is not a resumable run directory.
     """
     path = Path(path)
-    if not path.is_dir():
-        raise RunDirectoryError(f"{path}: not a run directory")
-    info = _read_json(path / "config.json")
-    try:
-        config = RunConfig.from_dict(info["config"], source=str(path / "config.json"))
-    except KeyError as error:
-        raise RunDirectoryError(f"{path / 'config.json'}: incomplete ({error})") from error
+    config = rundir.read_config(path).config
     state = load_state(path / RESUME_FILE)
     data = prepare(config.data, embed=config.model.embed)
     try:
@@ -316,17 +217,17 @@ def resume(path: str | Path, *, progress: bool = False) -> Run:
         ) from error
 
 
-def _check_free_space(path: Path, config: RunConfig) -> None:
-    """Refuse to start when the disk clearly cannot hold the checkpoints (a rough bound)."""
-    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
-    m = config.model
-    layers = m.e_layers + m.d_layers + 2
-    parameters = layers * (4 * m.d_model * m.d_model + 2 * m.d_model * m.d_ff)
-    needed = parameters * 4 * 6  # weights, best weights, two Adam moments, temporary copies
-    free = shutil.disk_usage(parent).free
-    if free < needed:
-        raise ConfigError(f"{path}: only {free / 1e6:.0f} MB free on that disk; the run needs about "
-                          f"{needed / 1e6:.0f} MB")
+def _build(config: RunConfig, data: PreparedData) -> nn.Module:
+    d = config.data
+    return build_forecaster(config.model, enc_in=data.n_columns, c_out=len(data.output_columns),
+                            seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len, freq=data.series.letter)
+
+
+def _bytes_needed(config: RunConfig, data: PreparedData) -> int:
+    """A rough bound on the disk space of a run: weights, best weights, two Adam moments, copies."""
+    with torch.device("meta"):  # the model's size without allocating it
+        parameters = sum(p.numel() for p in _build(config, data).parameters())
+    return parameters * 4 * 6
 
 
 def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
@@ -334,24 +235,18 @@ def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device
     created = False
     handler = None
     logger = logging.getLogger("informer")
+    level = logger.level
     if path is not None:
         if resume_state is None:
-            if path.exists():
-                for name in (*RUN_FILES, "train.log", RESUME_FILE):
-                    (path / name).unlink(missing_ok=True)
-            created = not path.exists()
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise RunDirectoryError(f"{path}: cannot create the run directory ({error.strerror or error})") from error
+            created = rundir.create(path)
         try:
-            handler = logging.FileHandler(path / "train.log", encoding="utf-8")
+            handler = logging.FileHandler(path / rundir.LOG_FILE, encoding="utf-8")
         except OSError as error:
-            raise RunDirectoryError(f"{path / 'train.log'}: cannot write ({error.strerror or error})") from error
+            raise RunDirectoryError(f"{path / rundir.LOG_FILE}: cannot write ({error.strerror or error})") from error
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         if logger.getEffectiveLevel() > logging.INFO:
-            logger.setLevel(logging.INFO)
+            logger.setLevel(logging.INFO)  # the log file gets the epochs; restored below
     try:
         run = _train_repetitions(config, data, device, progress=progress, path=path, resume_state=resume_state)
         if path is not None:
@@ -366,24 +261,26 @@ def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device
             (path / RESUME_FILE).unlink(missing_ok=True)
             log.error("%s; the run directory keeps the best epoch so far (%d)", error, partial.metrics["best_epoch"])
         elif created and path is not None:
-            _remove(path, handler)
+            _close(handler)
+            rundir.remove(path)
         raise
     except BaseException as error:
         if created and path is not None and not (path / RESUME_FILE).exists():
-            _remove(path, handler)  # no epoch ended: nothing worth keeping
+            _close(handler)
+            rundir.remove(path)  # no epoch ended: nothing worth keeping
         elif path is not None and (path / RESUME_FILE).exists():
             log.warning("stopped (%s); continue with: informer train --resume %s", type(error).__name__, path)
         raise
     finally:
         if handler is not None:
             logger.removeHandler(handler)
-            handler.close()
+            _close(handler)
+        logger.setLevel(level)
 
 
-def _remove(path: Path, handler: logging.Handler | None) -> None:
+def _close(handler: logging.Handler | None) -> None:
     if handler is not None:
         handler.close()
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.device, *, progress: bool,
@@ -397,40 +294,34 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
     for repetition in range(config.train.itr):
         seed = config.train.seed + repetition
         torch.manual_seed(seed)
-        model = build_model(
-            config.model,
-            enc_in=data.n_columns,
-            dec_in=data.n_columns,
-            c_out=len(data.output_columns),
-            seq_len=config.data.seq_len,
-            label_len=config.data.label_len,
-            pred_len=config.data.pred_len,
-            freq=series.letter,
-        ).to(device)
-        log.info("repetition %d/%d, seed %d: %d parameters on %s", repetition + 1, config.train.itr, seed,
-                 sum(p.numel() for p in model.parameters()), device)
+        model = _build(config, data).to(device)
+        log.info("%s model, repetition %d/%d, seed %d: %d parameters on %s", config.model.kind, repetition + 1,
+                 config.train.itr, seed, sum(p.numel() for p in model.parameters()), device)
         run_config = replace(config, train=replace(config.train, seed=seed)) if repetition else config
         run = Run(run_config, model, data.scaler, series.target, series.freq)
         on_epoch_end = None
         if path is not None and repetition == 0:
             if resume_state is None:
-                run.save_config(path)
+                rundir.write_config(path, run.info())
 
             def on_epoch_end(state: TrainingState) -> None:
-                _atomic(path / RESUME_FILE, lambda tmp: save_state(tmp, state))
-                _write_text(path / "history.csv", _history_csv(state.history))
+                rundir.atomic_write(path / RESUME_FILE, lambda tmp: save_state(tmp, state))
+                rundir.write_text(path / "history.csv", rundir.history_csv(state.history))
 
-        try:
-            result = fit(model, data, config.train, device=device, seed=seed, progress=progress,
-                         resume=resume_state if repetition == 0 else None, on_epoch_end=on_epoch_end)
-        except NonFiniteLossError as error:
-            partial = error.result
-            if partial.best_epoch >= 1 and repetition == 0:
-                run.history = [vars(record) for record in partial.history]
-                run.metrics = _final_metrics(run, data, partial, seed)
-                run.metrics["stopped"] = str(error)
-                error.run = run
-            raise
+        if not model.trainable:
+            result = FitResult()
+        else:
+            try:
+                result = fit(model, data, config.train, device=device, seed=seed, progress=progress,
+                             resume=resume_state if repetition == 0 else None, on_epoch_end=on_epoch_end)
+            except NonFiniteLossError as error:
+                partial = error.result
+                if partial.best_epoch >= 1 and repetition == 0:
+                    run.history = [vars(record) for record in partial.history]
+                    run.metrics = _final_metrics(run, data, partial, seed)
+                    run.metrics["stopped"] = str(error)
+                    error.run = run
+                raise
         run.history = [vars(record) for record in result.history]
         run.metrics = _final_metrics(run, data, result, seed)
         log.info("test: mse %.6f, mae %.6f (seed %d)", run.metrics["mse"], run.metrics["mae"], seed)
@@ -442,7 +333,7 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
     return first
 
 
-def _final_metrics(run: Run, data: PreparedData, result, seed: int) -> dict:
+def _final_metrics(run: Run, data: PreparedData, result: FitResult, seed: int) -> dict:
     metrics = _evaluate(run, data, "test")
     metrics.update(
         windows=data.window_counts(),
@@ -454,38 +345,25 @@ def _final_metrics(run: Run, data: PreparedData, result, seed: int) -> dict:
     return metrics
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunDirectoryError(f"{path}: missing; is {path.parent} a run directory made by informer train?") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunDirectoryError(f"{path}: unreadable or not valid JSON ({error})") from error
-
-
 def load_run(path: str | Path, *, device: str = "cpu") -> Run:
-    """Rebuild a run from its directory, with no unpickling.
+    """Rebuild a run (of any model kind) from its directory, with no unpickling.
 
     Raises:
         RunDirectoryError: for a missing, truncated or edited file, naming it.
     """
     path = Path(path)
-    if not path.is_dir():
-        raise RunDirectoryError(f"{path}: not a run directory")
-    info = _read_json(path / "config.json")
+    info = rundir.read_config(path)
     try:
-        config = RunConfig.from_dict(info["config"], source=str(path / "config.json"))
-        settings = dict(info["model"])
-        columns = info["data"]["columns"]
-        target, freq = info["data"]["target"], info["data"]["freq"]
-        model = Informer(**settings)
-    except (KeyError, TypeError, ValueError) as error:
+        model = rebuild_forecaster(info.kind, info.settings)
+    except ConfigError as error:
         raise RunDirectoryError(f"{path / 'config.json'}: incomplete or inconsistent ({error})") from error
     try:
-        scaler = Scaler.from_dict(_read_json(path / "scaler.json"))
+        scaler = Scaler.from_dict(rundir.read_json(path / "scaler.json"))
     except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, RunDirectoryError):
+            raise
         raise RunDirectoryError(f"{path / 'scaler.json'}: invalid ({error})") from error
-    if list(scaler.columns) != list(columns):
+    if list(scaler.columns) != list(info.columns):
         raise RunDirectoryError(f"{path / 'scaler.json'}: columns differ from config.json's")
     weights = path / "model.safetensors"
     if not weights.is_file():
@@ -497,17 +375,12 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     except (SafetensorError, OSError, RuntimeError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RunDirectoryError(f"{weights}: corrupt or does not match config.json ({reason})") from error
-    run = Run(config, model, scaler, target, freq, path=path)
-    if stored_digest is not None and stored_digest != run.settings_digest():
+    if stored_digest is not None and stored_digest != info.digest():
         raise RunDirectoryError(
             f"{path / 'config.json'}: edited after training (its model or data settings no longer match "
             "the weights in model.safetensors)"
         )
-    metrics = _read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
-    history = []
-    if (path / "history.csv").exists():
-        with open(path / "history.csv", newline="", encoding="utf-8") as handle:
-            history = [dict(row) for row in csv.DictReader(handle)]
+    metrics = rundir.read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
     model.to(resolve_device(device)).eval()
-    run.metrics, run.history = metrics, history
-    return run
+    return Run(info.config, model, scaler, info.target, info.freq, metrics=metrics,
+               history=rundir.read_history(path), path=path)

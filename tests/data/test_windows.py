@@ -61,15 +61,17 @@ def test_too_short_gives_no_windows():
 
 def test_decoder_input_keeps_label_rows_and_zeros_the_rest():
     y = torch.arange(2 * 7 * 3, dtype=torch.float32).reshape(2, 7, 3) + 1
-    dec = decoder_input(y, label_len=4, pred_len=3)
+    dec = decoder_input(y[:, :4], pred_len=3)
     assert dec.shape == (2, 7, 3)
     assert torch.equal(dec[:, :4], y[:, :4])
     assert torch.count_nonzero(dec[:, 4:]) == 0
 
 
 def test_decoder_input_checks_shape():
-    with pytest.raises(ValueError, match=r"\(B, 7, C\)"):
-        decoder_input(torch.zeros(2, 6, 3), label_len=4, pred_len=3)
+    with pytest.raises(ValueError, match=r"\(B, label_len, C\)"):
+        decoder_input(torch.zeros(6, 3), pred_len=3)
+    with pytest.raises(ValueError, match="pred_len > 0"):
+        decoder_input(torch.zeros(2, 4, 3), pred_len=0)
 
 
 def test_every_window_reaches_the_loader_without_dropping():

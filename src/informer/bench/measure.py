@@ -105,16 +105,15 @@ def _model_and_batches(spec: dict):
 
     from informer.config import DataConfig, ModelConfig
     from informer.data.pipeline import prepare
-    from informer.model import build_model
+    from informer.model.forecaster import build_forecaster
 
     data_config = DataConfig(**spec.get("data", {}))
     model_config = ModelConfig(**spec.get("model", {}))
     data = prepare(data_config, embed=model_config.embed)
     torch.manual_seed(0)
-    model = build_model(
-        model_config, enc_in=data.n_columns, dec_in=data.n_columns, c_out=len(data.output_columns),
-        seq_len=data_config.seq_len, label_len=data_config.label_len, pred_len=data_config.pred_len,
-        freq=data.series.letter,
+    model = build_forecaster(
+        model_config, enc_in=data.n_columns, c_out=len(data.output_columns), seq_len=data_config.seq_len,
+        label_len=data_config.label_len, pred_len=data_config.pred_len, freq=data.series.letter,
     )
     loader = DataLoader(data.dataset("train"), batch_size=spec.get("batch_size", 32), shuffle=True,
                         drop_last=True, generator=torch.Generator().manual_seed(0))
@@ -122,7 +121,7 @@ def _model_and_batches(spec: dict):
 
 
 def measure_train(spec: dict) -> dict:
-    from informer.evaluation.evaluate import forward_batch, target_columns
+    from informer.batches import run_batch
     from informer.model import set_activation_checkpointing
     from informer.training.loop import make_optimizer, train_step
 
@@ -134,7 +133,7 @@ def measure_train(spec: dict) -> dict:
     optimizer = make_optimizer(model, lr=1e-4)
     grad_scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda")
     criterion = torch.nn.MSELoss()
-    columns = target_columns(data.config.features)
+    features = data.config.features
     generator = torch.Generator(device=device).manual_seed(1)
     batches = iter(loader)
 
@@ -146,15 +145,18 @@ def measure_train(spec: dict) -> dict:
             batches = iter(loader)
             batch = next(batches)
         train_step(model, batch, optimizer=optimizer, criterion=criterion, grad_scaler=grad_scaler,
-                   columns=columns, device=device, generator=generator, amp=amp)
+                   features=features, device=device, generator=generator, amp=amp)
 
     one = next(iter(loader))
+
+    def forward():
+        return run_batch(model, one, features=features, device=device, generator=generator, amp=amp)
+
     step_flops = _count_flops(step)
     model.eval()
     with torch.no_grad():
-        forward_flops = _count_flops(lambda: forward_batch(model, one, device=device, generator=generator, amp=amp))
-        eval_times = timed(lambda: forward_batch(model, one, device=device, generator=generator, amp=amp),
-                           warmup=2, repeats=spec.get("eval_repeats", 10), device=device)
+        forward_flops = _count_flops(forward)
+        eval_times = timed(forward, warmup=2, repeats=spec.get("eval_repeats", 10), device=device)
     model.train()
     times = timed(step, warmup=spec.get("warmup", 2), repeats=spec.get("steps", 10), device=device)
     machine = matmul_throughput(device, torch.bfloat16 if amp else torch.float32)
@@ -176,7 +178,7 @@ def measure_train(spec: dict) -> dict:
 
 
 def measure_forecast(spec: dict) -> dict:
-    from informer.evaluation.evaluate import forward_batch
+    from informer.batches import run_batch
 
     device = torch.device(spec.get("device", "cpu"))
     amp = spec.get("amp", False)
@@ -188,7 +190,8 @@ def measure_forecast(spec: dict) -> dict:
     for batch_size in (1, 32):
         batch = tuple(torch.stack(parts) for parts in zip(*(dataset[i] for i in range(batch_size))))
         with torch.no_grad():
-            times = timed(lambda: forward_batch(model, batch, device=device, generator=generator, amp=amp),
+            times = timed(lambda: run_batch(model, batch, features=data.config.features, device=device,
+                                            generator=generator, amp=amp),
                           warmup=3, repeats=spec.get("repeats", 20), device=device)
         seconds = statistics.median(times)
         result[f"batch_{batch_size}"] = {"median_s": seconds, "forecasts_per_s": batch_size / seconds}

@@ -22,6 +22,16 @@ from informer.data.windows import WindowDataset
 from informer.errors import DataError
 
 
+def target_columns(features: str) -> slice:
+    """The columns a model predicts, as a slice of the input columns (the target is last).
+
+    M: all of them; S: the one column there is; MS: the target only (the decoder reads every
+    column, the loss and the metrics use the target, as in the published code). This is the one
+    place that decides it.
+    """
+    return slice(0, None) if features == "M" else slice(-1, None)
+
+
 @dataclass(frozen=True)
 class PreparedData:
     """A loaded series with its split borders, train-fitted scaler and time features."""
@@ -40,7 +50,7 @@ class PreparedData:
     @property
     def output_columns(self) -> tuple[str, ...]:
         """The columns the model predicts: all for M, the target for S and MS."""
-        return self.series.columns if self.config.features == "M" else (self.series.target,)
+        return self.series.columns[target_columns(self.config.features)]
 
     def window_counts(self) -> dict[str, int]:
         c = self.config

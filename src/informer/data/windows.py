@@ -71,19 +71,19 @@ class WindowDataset(Dataset):
         return self.values[encoder], self.values[target], self.marks[encoder], self.marks[target]
 
 
-def decoder_input(y: torch.Tensor, *, label_len: int, pred_len: int) -> torch.Tensor:
-    """The decoder's input: the first ``label_len`` target rows, then ``pred_len`` zeros.
+def decoder_input(known: torch.Tensor, *, pred_len: int) -> torch.Tensor:
+    """The decoder's input: the ``label_len`` known steps, then ``pred_len`` zeros.
 
     Args:
-        y: (B, label_len + pred_len, C) target windows (only the first label_len rows are read).
+        known: (B, label_len, C) the known start (the first ``label_len`` rows of a target window).
 
     Returns:
         (B, label_len + pred_len, C): the known start followed by zero placeholders.
 
     Raises:
-        ValueError: if ``y`` is not (B, label_len + pred_len, C).
+        ValueError: if ``known`` is not (B, label_len, C) or ``pred_len`` is not positive.
     """
-    if y.ndim != 3 or y.shape[1] != label_len + pred_len:
-        raise ValueError(f"expected y of shape (B, {label_len + pred_len}, C), got {tuple(y.shape)}")
-    known = y[:, :label_len]  # (B, label_len, C)
-    return torch.cat([known, known.new_zeros(y.shape[0], pred_len, y.shape[2])], dim=1)
+    if known.ndim != 3 or pred_len <= 0:
+        raise ValueError(f"expected known steps of shape (B, label_len, C) and pred_len > 0, got "
+                         f"{tuple(known.shape)} and {pred_len}")
+    return torch.cat([known, known.new_zeros(known.shape[0], pred_len, known.shape[2])], dim=1)

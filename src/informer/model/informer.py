@@ -11,7 +11,6 @@ Typical use::
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import torch
@@ -25,11 +24,16 @@ from informer.model.decoder import Decoder
 from informer.model.embedding import DataEmbedding
 from informer.model.encoder import Encoder, EncoderStack
 
-_ARCHITECTURE = tuple(field.name for field in dataclasses.fields(ModelConfig))
+# The ModelConfig fields Informer reads (the others belong to other model kinds).
+_ARCHITECTURE = ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
+                 "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder")
 
 
 class Informer(nn.Module):
     """Informer (Zhou et al., AAAI 2021) as the published code computes it.
+
+    It meets the :class:`~informer.model.forecaster.Forecaster` contract (``kind``
+    ``"informer"``, trainable).
 
     All arguments are keyword-only plain values; :attr:`settings` returns them as a
     JSON-ready dict from which ``Informer(**settings)`` rebuilds the same architecture.
@@ -78,7 +82,8 @@ class Informer(nn.Module):
         lazy_decoder: str = "cumsum",
     ) -> None:
         super().__init__()
-        architecture = ModelConfig(  # validates the architecture, raising ConfigError
+        architecture = ModelConfig(
+            kind="informer",  # validates the architecture, raising ConfigError
             d_model=d_model,
             n_heads=n_heads,
             e_layers=e_layers,
@@ -135,6 +140,16 @@ class Informer(nn.Module):
             self.encoder = Encoder(depth=e_layers, distil=distil, **layer_settings)
         self.decoder = Decoder(depth=d_layers, mix=mix, lazy_decoder=lazy_decoder, **layer_settings)
         self.projection = nn.Linear(d_model, c_out)
+
+    kind = "informer"
+    trainable = True
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, *, enc_in: int, c_out: int, seq_len: int, label_len: int,
+                    pred_len: int, freq: str) -> "Informer":
+        """The model for an architecture and the data's widths and lengths (``dec_in = enc_in``)."""
+        return build_model(config, enc_in=enc_in, dec_in=enc_in, c_out=c_out, seq_len=seq_len,
+                           label_len=label_len, pred_len=pred_len, freq=freq)
 
     @property
     def settings(self) -> dict[str, Any]:

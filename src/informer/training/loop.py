@@ -17,10 +17,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from informer.batches import predictions, run_batch
 from informer.config import TrainConfig
 from informer.data.pipeline import PreparedData
-from informer.errors import InformerError, NonFiniteLossError
-from informer.evaluation.evaluate import forward_batch, predictions, target_columns
+from informer.errors import NonFiniteLossError
 from informer.model.checkpointing import set_activation_checkpointing
 from informer.training.checkpoint import TrainingState
 from informer.training.schedule import EarlyStopping, learning_rate
@@ -51,15 +51,6 @@ def loss_function(name: str) -> nn.Module:
     return {"mse": nn.MSELoss(), "mae": nn.L1Loss(), "huber": nn.HuberLoss()}[name]
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto``: CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InformerError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu")
-    return torch.device(name)
-
-
 def split_loss(model: nn.Module, data: PreparedData, split: str, *, config: TrainConfig, device: torch.device,
                criterion: nn.Module, seed: int) -> float:
     """Mean loss over every window of a split (each window weighted equally)."""
@@ -87,7 +78,7 @@ def train_step(
     optimizer: torch.optim.Optimizer,
     criterion: nn.Module,
     grad_scaler: torch.amp.GradScaler,
-    columns: slice,
+    features: str,
     device: torch.device,
     generator: torch.Generator | None,
     amp: bool,
@@ -95,8 +86,8 @@ def train_step(
     """One optimisation step on a window batch; returns the loss. A non-finite loss is
     returned without stepping, so the weights stay as they were."""
     optimizer.zero_grad(set_to_none=True)
-    out, y = forward_batch(model, batch, device=device, generator=generator, amp=amp)
-    loss = criterion(out, y[:, -model.pred_len :, columns])
+    out, truth = run_batch(model, batch, features=features, device=device, generator=generator, amp=amp)
+    loss = criterion(out, truth)
     value = float(loss.detach())
     if math.isfinite(value):
         grad_scaler.scale(loss).backward()
@@ -116,7 +107,8 @@ def fit(
     resume: TrainingState | None = None,
     on_epoch_end: Callable[[TrainingState], None] | None = None,
 ) -> FitResult:
-    """Train ``model`` in place and restore the weights of its best validation epoch.
+    """Train ``model`` (on ``device`` already) in place and restore the weights of its best
+    validation epoch.
 
     ``on_epoch_end`` receives the whole training state after each epoch (to save it);
     ``resume`` continues from such a state, so that a run resumed after any epoch ends exactly
@@ -143,7 +135,6 @@ def fit(
     optimizer = make_optimizer(model, lr=config.lr)
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
     criterion = loss_function(config.loss)
-    columns = target_columns(data.config.features)
     stopper = EarlyStopping(config.patience)
     result = FitResult()
     best_state = copy.deepcopy(model.state_dict())
@@ -177,13 +168,14 @@ def fit(
         bar = _progress(loader, epoch, config.epochs, enabled=progress)
         for step, batch in enumerate(bar, start=1):
             value = train_step(model, batch, optimizer=optimizer, criterion=criterion, grad_scaler=scaler,
-                               columns=columns, device=device, generator=sampling, amp=config.amp)
+                               features=data.config.features, device=device, generator=sampling,
+                               amp=config.amp)
             if not math.isfinite(value):
                 model.load_state_dict(best_state)
                 result.train_seconds = time.perf_counter() - started
                 error = NonFiniteLossError(
                     f"training loss became {value} at epoch {epoch}, step {step}; likely causes: a learning "
-                    "rate too high (try --lr 1e-5), extreme values in the data, or --amp overflow"
+                    "rate too high (try `lr=1e-5`), extreme values in the data, or `amp` overflow"
                 )
                 error.result = result
                 raise error

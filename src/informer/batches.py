@@ -1,0 +1,110 @@
+"""The one place a window batch meets a model: decoder input, target columns, autocast.
+
+Training, evaluation, forecasting and the benchmarks all call :func:`run_batch` (or
+:func:`predictions`, which loops it over a dataset); nothing else calls a model. A batch is the
+tuple a :class:`~informer.data.windows.WindowDataset` yields, stacked:
+
+* ``x`` (B, seq_len, C): the encoder window, scaled;
+* ``y`` (B, label_len + pred_len, C): the known decoder start and the steps to predict, or only
+  the ``label_len`` known steps when the future is not known (forecasting);
+* ``x_mark`` (B, seq_len, F) and ``y_mark`` (B, label_len + pred_len, F): time features.
+
+The model may be wrapped (``DistributedDataParallel``, ``torch.compile``): it is called as
+given, and :func:`unwrap` finds the forecaster inside for its settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset
+
+from informer.data.pipeline import target_columns
+from informer.data.windows import decoder_input
+
+Batch = tuple[Tensor, Tensor, Tensor, Tensor]
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The forecaster inside a ``DistributedDataParallel`` or ``torch.compile`` wrapper."""
+    while True:
+        inner = getattr(model, "module", None) or getattr(model, "_orig_mod", None)
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner
+
+
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """Mixed precision: bf16 on CPU, fp16 on CUDA; a no-op when disabled."""
+    if not enabled:
+        return contextlib.nullcontext()
+    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def eval_generator(device: torch.device, seed: int) -> torch.Generator:
+    """A fresh seeded generator: every evaluation pass samples ProbSparse keys the same way."""
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def run_batch(
+    model: nn.Module,
+    batch: Batch,
+    *,
+    features: str,
+    device: torch.device,
+    generator: torch.Generator | None,
+    amp: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """One window batch through the model.
+
+    Returns:
+        ``(forecast, truth)``: the forecast (B, pred_len, c_out) in float32 and scaled units, and
+        the true values of the predicted columns (B, pred_len, c_out) on ``device``, or None when
+        ``y`` holds only the known steps.
+
+    Raises:
+        ValueError: if ``y_mark`` is shorter than the model's ``pred_len`` or ``y`` has fewer
+            than ``label_len`` rows.
+    """
+    x, y, x_mark, y_mark = (t.to(device, non_blocking=True) for t in batch)
+    pred_len = unwrap(model).pred_len
+    label_len = y_mark.shape[1] - pred_len
+    if label_len < 0 or y.shape[1] not in (label_len, label_len + pred_len):
+        raise ValueError(
+            f"expected y (B, {max(label_len, 0)}[+{pred_len}], C) and y_mark (B, label_len + {pred_len}, F), "
+            f"got {tuple(y.shape)} and {tuple(y_mark.shape)}"
+        )
+    x_dec = decoder_input(y[:, :label_len], pred_len=pred_len)  # (B, label_len + pred_len, C)
+    with autocast(device, amp):
+        out = model(x, x_mark, x_dec, y_mark, generator=generator)  # (B, pred_len, c_out)
+    truth = y[:, label_len:, target_columns(features)] if y.shape[1] > label_len else None
+    return out.float(), truth
+
+
+@torch.no_grad()
+def predictions(
+    model: nn.Module,
+    dataset: Dataset,
+    *,
+    features: str,
+    batch_size: int,
+    device: torch.device,
+    seed: int,
+    amp: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(forecast, truth)`` batches in scaled units, (B, pred_len, c_out) each, every window
+    once, in order, with the evaluation generator (the same keys sampled on every pass)."""
+    was_training = model.training
+    model.eval()
+    generator = eval_generator(device, seed)
+    try:
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False):
+            out, truth = run_batch(model, batch, features=features, device=device, generator=generator, amp=amp)
+            yield out.cpu().numpy(), truth.cpu().numpy()
+    finally:
+        model.train(was_training)

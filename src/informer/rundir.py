@@ -1,0 +1,241 @@
+"""The run directory format, and the one atomic writer every file of the project goes through.
+
+A run directory holds everything evaluate and forecast need, and nothing needs unpickling:
+
+=====================  =====================================================================
+``config.json``        the run's configuration, the model's kind and constructor settings,
+                       the data's columns, target and frequency
+``model.safetensors``  the weights of the best validation epoch (empty for the repeat model),
+                       with a checksum of the settings that decide what they compute
+``scaler.json``        the train-split mean and std of every column
+``history.csv``        per epoch: train, val and test loss, learning rate, seconds
+``metrics.json``       test metrics (scaled and original units), windows, epochs, seconds
+``train.log``          the training log
+``resume.safetensors`` while training: the state after the last finished epoch
+=====================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from informer import __version__
+from informer.config import RunConfig
+from informer.errors import ConfigError, InformerError
+
+FORMAT_VERSION = 1
+RUN_FILES = ("config.json", "model.safetensors", "scaler.json", "history.csv", "metrics.json")
+LOG_FILE = "train.log"
+RESUME_FILE = "resume.safetensors"
+HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "test_loss", "lr", "seconds")
+
+
+class RunDirectoryError(InformerError):
+    """A run directory is missing a file or holds a corrupt one."""
+
+
+def atomic_write(target: str | Path, write: Callable[[Path], object], *, make_parents: bool = False) -> Path:
+    """Write ``target`` through ``write(temporary path)`` in the same directory, fsync, then
+    rename over ``target``: readers see the old file or the whole new one, never a part.
+
+    Raises:
+        RunDirectoryError: when the file cannot be written (disk full, permissions), naming it.
+    """
+    target = Path(target)
+    if target.is_dir():
+        raise RunDirectoryError(f"{target}: is a directory; give a file name")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        if make_parents:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise RunDirectoryError(f"{target}: cannot write ({error.strerror or error})") from error
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_text(target: str | Path, text: str, *, make_parents: bool = False) -> Path:
+    return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"), make_parents=make_parents)
+
+
+def plain_json(value: Any) -> Any:
+    """NaN and infinities become null: JSON has no spelling for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v) for v in value]
+    return value
+
+
+def write_json(target: str | Path, payload: Any, *, make_parents: bool = False) -> Path:
+    return write_text(target, json.dumps(plain_json(payload), indent=2) + "\n", make_parents=make_parents)
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file of a run directory.
+
+    Raises:
+        RunDirectoryError: naming the file when it is missing, unreadable or not JSON.
+    """
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunDirectoryError(f"{path}: missing; is {path.parent} a run directory made by informer train?") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RunDirectoryError(f"{path}: unreadable or not valid JSON ({error})") from error
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What ``config.json`` says: the configuration, the model's settings and the data's shape."""
+
+    config: RunConfig
+    settings: dict[str, Any]
+    columns: tuple[str, ...]
+    target: str
+    freq: str
+
+    @property
+    def kind(self) -> str:
+        return self.config.model.kind
+
+    def digest(self) -> str:
+        """A checksum of everything that decides what the weights compute.
+
+        Stored with the weights, it lets a loader notice a config.json edited after training
+        (another attention, other lengths...) instead of silently computing something else.
+        Informer runs leave the kind out, so that runs saved before there were other kinds load."""
+        decisive = {"model": self.settings, "columns": list(self.columns), "target": self.target,
+                    "freq": self.freq, "features": self.config.data.features}
+        if self.kind != "informer":
+            decisive["kind"] = self.kind
+        return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "informer_version": __version__,
+            "config": self.config.to_dict(),
+            "model": self.settings,
+            "data": {"columns": list(self.columns), "target": self.target, "freq": self.freq},
+        }
+
+
+def write_config(path: Path, info: RunInfo) -> None:
+    write_json(path / "config.json", info.to_dict())
+
+
+def read_config(path: Path) -> RunInfo:
+    """Read ``config.json`` of the run directory ``path``: the one reader of that file.
+
+    Raises:
+        RunDirectoryError: if ``path`` is not a run directory or the file is missing or damaged.
+    """
+    if not path.is_dir():
+        raise RunDirectoryError(f"{path}: not a run directory")
+    source = path / "config.json"
+    info = read_json(source)
+    try:
+        config = RunConfig.from_dict(info["config"], source=str(source))
+        data = info["data"]
+        return RunInfo(config, dict(info["model"]), tuple(data["columns"]), data["target"], data["freq"])
+    except ConfigError as error:
+        raise RunDirectoryError(f"{source}: inconsistent ({error})") from error
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunDirectoryError(f"{source}: incomplete or inconsistent ({error})") from error
+
+
+def history_csv(history: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: row[k] for k in HISTORY_FIELDS} for row in history)
+    return buffer.getvalue()
+
+
+def read_history(path: Path) -> list[dict]:
+    """The rows of ``history.csv`` (as strings), or none when the file is absent."""
+    if not (path / "history.csv").exists():
+        return []
+    with open(path / "history.csv", newline="", encoding="utf-8") as handle:
+        return [dict(row) for row in csv.DictReader(handle)]
+
+
+def default_run_name(config: RunConfig) -> str:
+    """A readable directory name: data, features, lengths, model and a timestamp."""
+    d, m = config.data, config.model
+    stem = Path(d.data).stem.replace(" ", "_") or "data"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    model = m.attn if m.kind == "informer" else m.kind
+    return f"{stem}_{d.features}_sl{d.seq_len}_ll{d.label_len}_pl{d.pred_len}_{model}_{stamp}"
+
+
+def check_output_dir(path: Path, *, overwrite: bool) -> None:
+    """Refuse an existing run directory (unless ``overwrite``) or an unwritable parent, early.
+
+    Raises:
+        ConfigError: naming the directory and the way out.
+    """
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: exists and is not a directory")
+    if path.exists() and any(path.iterdir()) and not overwrite:
+        raise ConfigError(f"{path}: run directory exists; pass `overwrite` or choose another `out`")
+    parent = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise ConfigError(f"{path}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{path}: cannot write there (no permission on {parent})")
+
+
+def check_free_space(path: Path, needed_bytes: int) -> None:
+    """Refuse to start when the disk clearly cannot hold the run's files.
+
+    Raises:
+        ConfigError: with the free and the needed space.
+    """
+    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(parent).free
+    if free < needed_bytes:
+        raise ConfigError(f"{path}: only {free / 1e6:.0f} MB free on that disk; the run needs about "
+                          f"{needed_bytes / 1e6:.0f} MB")
+
+
+def create(path: Path) -> bool:
+    """Empty ``path`` of an earlier run's files and create it; True if the directory is new.
+
+    Raises:
+        RunDirectoryError: if it cannot be created.
+    """
+    if path.exists():
+        for name in (*RUN_FILES, LOG_FILE, RESUME_FILE):
+            (path / name).unlink(missing_ok=True)
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunDirectoryError(f"{path}: cannot create the run directory ({error.strerror or error})") from error
+    return created
+
+
+def remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
