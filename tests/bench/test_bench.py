@@ -61,3 +61,14 @@ def test_train_and_forecast_bench_report_their_figures(tmp_path, capsys):
     assert main(["bench", "forecast", *args, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["result"]["batch_1"]["median_s"] > 0
+
+
+def test_attention_plot_is_written_whole(tmp_path):
+    pytest.importorskip("matplotlib")
+    from informer.bench.report import plot_attention
+
+    rows = [{"mode": "encoder", "method": m, "length": n, "median_s": n * 1e-5 * k, "extra_rss_mb": n / 10}
+            for k, m in enumerate(("prob", "full"), start=1) for n in (96, 192, 384)]
+    plot_attention(rows, tmp_path / "plots" / "attention.png", title="test")
+    assert (tmp_path / "plots" / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in (tmp_path / "plots").iterdir()] == ["attention.png"]

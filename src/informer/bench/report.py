@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from informer.bench.suite import fitted_exponent
+from informer.rundir import atomic_write
 
 
 def attention_table(rows: list[dict]) -> str:
@@ -61,6 +62,8 @@ def plot_attention(rows: list[dict], path: str | Path, *, title: str) -> None:
             axes[i][j].legend()
     figure.suptitle(title)
     figure.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    image_format = Path(path).suffix.lstrip(".") or "png"
+    try:
+        atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=110, format=image_format), make_parents=True)
+    finally:
+        plt.close(figure)

@@ -23,7 +23,10 @@ Modules, in the order data flows through them:
 * :mod:`~informer.model.decoder`: masked self-attention + cross-attention layers;
 * :mod:`~informer.model.informer`: the whole model and :func:`build_model`;
 * :mod:`~informer.model.published`: loading weights saved by the published implementation;
-* :mod:`~informer.model.checkpointing`: activation checkpointing for long inputs.
+* :mod:`~informer.model.checkpointing`: activation checkpointing for long inputs;
+* :mod:`~informer.model.baselines`: the ``repeat`` and ``linear`` (DLinear) baselines;
+* :mod:`~informer.model.forecaster`: the contract every model kind meets, and the table of kinds
+  (:data:`MODEL_KINDS`, :func:`build_forecaster`, :func:`rebuild_forecaster`).
 
 Every point where the published code and the paper disagree is listed in ``docs/model.md``.
 """
@@ -38,14 +41,22 @@ from informer.model.attention import (
     query_sparsity,
     sampled_key_count,
 )
+from informer.model.baselines import Linear, Repeat
 from informer.model.checkpointing import set_activation_checkpointing
+from informer.model.forecaster import MODEL_KINDS, Forecaster, build_forecaster, rebuild_forecaster
 from informer.model.informer import Informer, build_model
 from informer.model.published import from_published, to_published
 
 __all__ = [
+    "MODEL_KINDS",
     "AttentionLayer",
+    "Forecaster",
     "FullAttention",
     "Informer",
+    "Linear",
+    "Repeat",
+    "build_forecaster",
+    "rebuild_forecaster",
     "ProbSparseAttention",
     "build_model",
     "from_published",
