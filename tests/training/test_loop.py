@@ -302,8 +302,6 @@ def test_resuming_a_run_that_had_stopped_early_trains_no_more(data):
     assert_same_weights(weights(fresh), saved["weights"])
 
 
-@pytest.mark.xfail(strict=True, reason="fit does not restore FitResult.stopped_early when resuming a state whose "
-                   "stopper had already decided to stop: the resumed result says False, the uninterrupted one True")
 def test_resuming_a_run_that_had_stopped_early_reports_it(data):
     model = tiny_model(data)
     states: list[TrainingState] = []

@@ -156,6 +156,7 @@ def fit(
         log.info("resuming after epoch %d", resume.epoch)
         if stopper.should_stop:
             first_epoch = config.epochs + 1  # it had stopped early; nothing left to do
+            result.stopped_early = True
     started = time.perf_counter() - elapsed
 
     for epoch in range(first_epoch, config.epochs + 1):
