@@ -71,6 +71,18 @@ class WindowDataset(Dataset):
         return self.values[encoder], self.values[target], self.marks[encoder], self.marks[target]
 
 
+def window_shapes(batch_size: int, *, seq_len: int, label_len: int, pred_len: int, enc_in: int, dec_in: int,
+                  marks: int) -> dict[str, tuple[int, ...]]:
+    """The shapes of a model's four inputs for a batch of windows (``marks``: time-feature columns)."""
+    decoder_len = label_len + pred_len
+    return {
+        "x_enc": (batch_size, seq_len, enc_in),
+        "x_mark_enc": (batch_size, seq_len, marks),
+        "x_dec": (batch_size, decoder_len, dec_in),
+        "x_mark_dec": (batch_size, decoder_len, marks),
+    }
+
+
 def decoder_input(known: torch.Tensor, *, pred_len: int) -> torch.Tensor:
     """The decoder's input: the ``label_len`` known steps, then ``pred_len`` zeros.
 

@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from informer.config import ModelConfig
 from informer.data.timefeatures import TIMEF_FEATURES, timef_width
+from informer.data.windows import window_shapes
 from informer.errors import ConfigError
 
 
@@ -86,14 +87,8 @@ class _Baseline(nn.Module):
     def input_shapes(self, batch_size: int) -> dict[str, tuple[int, ...]]:
         """Shapes of the four inputs for a batch (marks as ``timeF`` columns; only x_enc is read)."""
         s = self._settings
-        decoder_len = s["label_len"] + s["pred_len"]
-        marks = timef_width(s["freq"])
-        return {
-            "x_enc": (batch_size, s["seq_len"], s["enc_in"]),
-            "x_mark_enc": (batch_size, s["seq_len"], marks),
-            "x_dec": (batch_size, decoder_len, s["enc_in"]),
-            "x_mark_dec": (batch_size, decoder_len, marks),
-        }
+        return window_shapes(batch_size, seq_len=s["seq_len"], label_len=s["label_len"], pred_len=s["pred_len"],
+                             enc_in=s["enc_in"], dec_in=s["enc_in"], marks=timef_width(s["freq"]))
 
     def _check_x_enc(self, x_enc: Tensor) -> None:
         want = (self._settings["seq_len"], self._settings["enc_in"])

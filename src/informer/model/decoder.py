@@ -6,6 +6,8 @@ decoder ends with one more LayerNorm. The model projects its output to ``c_out``
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -69,37 +71,12 @@ class DecoderLayer(nn.Module):
 class Decoder(nn.Module):
     """``depth`` decoder layers and a final LayerNorm."""
 
-    def __init__(
-        self,
-        *,
-        depth: int,
-        d_model: int,
-        n_heads: int,
-        d_ff: int,
-        factor: int,
-        dropout: float,
-        attn: str,
-        activation: str,
-        mix: bool,
-        lazy_decoder: str = "cumsum",
-    ) -> None:
+    def __init__(self, *, depth: int, d_model: int, **layer: Any) -> None:
+        """``layer``: the keyword arguments of :class:`DecoderLayer` but ``d_model``."""
         super().__init__()
         if depth < 1:
             raise ValueError(f"the decoder needs at least one layer, got depth {depth}")
-        self.layers = nn.ModuleList(
-            DecoderLayer(
-                d_model=d_model,
-                n_heads=n_heads,
-                d_ff=d_ff,
-                factor=factor,
-                dropout=dropout,
-                attn=attn,
-                activation=activation,
-                mix=mix,
-                lazy_decoder=lazy_decoder,
-            )
-            for _ in range(depth)
-        )
+        self.layers = nn.ModuleList(DecoderLayer(d_model=d_model, **layer) for _ in range(depth))
         self.norm = nn.LayerNorm(d_model)
 
     def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None) -> Tensor:

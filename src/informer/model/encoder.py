@@ -9,6 +9,7 @@ outputs along time (96 -> 48 + 24 ... see :func:`encoder_output_length`).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -106,34 +107,13 @@ class Encoder(nn.Module):
     With ``distil=False`` there are no distilling blocks and the length is kept.
     """
 
-    def __init__(
-        self,
-        *,
-        depth: int,
-        d_model: int,
-        n_heads: int,
-        d_ff: int,
-        factor: int,
-        dropout: float,
-        attn: str,
-        activation: str,
-        distil: bool,
-    ) -> None:
+    def __init__(self, *, depth: int, d_model: int, distil: bool, **layer: Any) -> None:
+        """``layer``: the keyword arguments of :class:`EncoderLayer` but ``d_model`` (n_heads, d_ff,
+        factor, dropout, attn, activation)."""
         super().__init__()
         if depth < 1:
             raise ValueError(f"an encoder needs at least one layer, got depth {depth}")
-        self.layers = nn.ModuleList(
-            EncoderLayer(
-                d_model=d_model,
-                n_heads=n_heads,
-                d_ff=d_ff,
-                factor=factor,
-                dropout=dropout,
-                attn=attn,
-                activation=activation,
-            )
-            for _ in range(depth)
-        )
+        self.layers = nn.ModuleList(EncoderLayer(d_model=d_model, **layer) for _ in range(depth))
         self.distil_layers = (
             nn.ModuleList(DistillingLayer(d_model=d_model) for _ in range(depth - 1)) if distil else None
         )
@@ -156,34 +136,9 @@ class EncoderStack(nn.Module):
         other arguments: as for :class:`Encoder`.
     """
 
-    def __init__(
-        self,
-        *,
-        depths: tuple[int, ...],
-        d_model: int,
-        n_heads: int,
-        d_ff: int,
-        factor: int,
-        dropout: float,
-        attn: str,
-        activation: str,
-        distil: bool,
-    ) -> None:
+    def __init__(self, *, depths: tuple[int, ...], **encoder: Any) -> None:
         super().__init__()
-        self.encoders = nn.ModuleList(
-            Encoder(
-                depth=depth,
-                d_model=d_model,
-                n_heads=n_heads,
-                d_ff=d_ff,
-                factor=factor,
-                dropout=dropout,
-                attn=attn,
-                activation=activation,
-                distil=distil,
-            )
-            for depth in depths
-        )
+        self.encoders = nn.ModuleList(Encoder(depth=depth, **encoder) for depth in depths)
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """(B, L, D) -> (B, sum_k L'_k, D)."""

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from informer.config import ModelConfig
 from informer.data.timefeatures import TIMEF_FEATURES
+from informer.data.windows import window_shapes
 from informer.errors import ConfigError
 from informer.model.attention import ProbSparseAttention
 from informer.model.decoder import Decoder
@@ -163,13 +164,8 @@ class Informer(nn.Module):
     def input_shapes(self, batch_size: int) -> dict[str, tuple[int, ...]]:
         """Shapes of the four inputs for a batch (calendar embeddings also accept extra columns)."""
         s = self._settings
-        decoder_len = s["label_len"] + s["pred_len"]
-        return {
-            "x_enc": (batch_size, s["seq_len"], s["enc_in"]),
-            "x_mark_enc": (batch_size, s["seq_len"], self.enc_embedding.n_features),
-            "x_dec": (batch_size, decoder_len, s["dec_in"]),
-            "x_mark_dec": (batch_size, decoder_len, self.dec_embedding.n_features),
-        }
+        return window_shapes(batch_size, seq_len=s["seq_len"], label_len=s["label_len"], pred_len=s["pred_len"],
+                             enc_in=s["enc_in"], dec_in=s["dec_in"], marks=self.enc_embedding.n_features)
 
     def kept_queries(self) -> dict[str, Tensor]:
         """Indices (B, H, U) of the queries each ProbSparse attention kept in the last forward.
@@ -241,30 +237,11 @@ def _check_data_settings(**values: int) -> None:
             raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
-def build_model(
-    config: ModelConfig,
-    *,
-    enc_in: int,
-    dec_in: int,
-    c_out: int,
-    seq_len: int,
-    label_len: int,
-    pred_len: int,
-    freq: str,
-) -> Informer:
+def build_model(config: ModelConfig, **data: int | str) -> Informer:
     """Build the model for an architecture and the data's widths and lengths.
 
-    ``freq`` is the paper letter of the data frequency (``timeF`` width =
+    ``data``: the keyword arguments ``enc_in, dec_in, c_out, seq_len, label_len, pred_len, freq``
+    of :class:`Informer`; ``freq`` is the paper letter of the data frequency (``timeF`` width =
     ``informer.data.timefeatures.timef_width(freq)``).
     """
-    architecture = {name: getattr(config, name) for name in _ARCHITECTURE}
-    return Informer(
-        enc_in=enc_in,
-        dec_in=dec_in,
-        c_out=c_out,
-        seq_len=seq_len,
-        label_len=label_len,
-        pred_len=pred_len,
-        freq=freq,
-        **architecture,
-    )
+    return Informer(**data, **{name: getattr(config, name) for name in _ARCHITECTURE})
