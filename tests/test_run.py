@@ -189,15 +189,3 @@ def test_damaged_run_directories_are_named(trained, tmp_path):
     with pytest.raises(RunDirectoryError, match="not a run directory"):
         load_run(tmp_path / "absent")
 
-
-def test_resume_reads_the_saved_memory_choice(tmp_path):
-    from informer.cli import _saved_checkpointing
-
-    csv = tmp_path / "s.csv"
-    synthetic_frame(300, 2).to_csv(csv, index=False)
-    config = tiny_config(str(csv), epochs=1)
-    informer.train(config, out=tmp_path / "plain")
-    informer.train(replace(config, train=replace(config.train, checkpoint_activations=True)), out=tmp_path / "lean")
-    assert _saved_checkpointing(tmp_path / "lean") is True
-    assert _saved_checkpointing(tmp_path / "plain") is False
-    assert _saved_checkpointing(tmp_path / "missing") is False  # resume() reports that directory

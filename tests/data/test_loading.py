@@ -91,7 +91,7 @@ TAIL = [f"2021-01-01 {h:02d}:00,{h},{h + 1}" for h in range(2, 24)]
 BAD_FILES = {
     "empty file": ("", "empty"),
     "header only": ("date,a,b\n", "no data rows"),
-    "no date column": (text_file(["time,a", "2021-01-01 00:00,1"]), "--date-col"),
+    "no date column": (text_file(["time,a", "2021-01-01 00:00,1"]), "`date_col="),
     "unparseable date": (text_file(GOOD_HEAD + ["yesterday,3,4"] + TAIL), "line 4"),
     "mixed date formats": (text_file(GOOD_HEAD + ["01/01/2021 02:00,3,4"] + TAIL), "line 4"),
     "empty date": (text_file(GOOD_HEAD + [",3,4"] + TAIL), "line 4"),
@@ -110,7 +110,7 @@ BAD_FILES = {
         "earlier than the one before",
     ),
     "text in a numeric column": (text_file(GOOD_HEAD + ["2021-01-01 02:00,oops,4"] + TAIL[1:]), "'oops'"),
-    "NaN values": (text_file(GOOD_HEAD + ["2021-01-01 02:00,,4"] + TAIL[1:]), "--fill"),
+    "NaN values": (text_file(GOOD_HEAD + ["2021-01-01 02:00,,4"] + TAIL[1:]), "`fill="),
     "infinite values": (text_file(GOOD_HEAD + ["2021-01-01 02:00,inf,4"] + TAIL[1:]), "infinite"),
     "duplicate column names": (text_file(["date,a,a", "2021-01-01 00:00,1,2"]), "more than once"),
     "only a date column": (text_file(["date", "2021-01-01 00:00", "2021-01-01 01:00"]), "no value columns"),
@@ -135,7 +135,7 @@ def test_unknown_target_and_columns(write_csv):
         load(path, target="zz")
     with pytest.raises(DataError, match="unknown column 'zz'"):
         load(path, cols=("a", "zz"))
-    with pytest.raises(DataError, match="not among the --cols"):
+    with pytest.raises(DataError, match="not among the `cols`"):
         load(path, cols=("a",), target="b")
 
 

@@ -93,7 +93,7 @@ def infer_freq(dates: pd.DatetimeIndex, *, source: str = "data") -> str:
         DataError: if there are fewer than three timestamps or no step repeats.
     """
     if len(dates) < 3:
-        raise DataError(f"{source}: need at least 3 timestamps to infer the frequency; pass --freq")
+        raise DataError(f"{source}: need at least 3 timestamps to infer the frequency; pass `freq`")
     with warnings.catch_warnings():
         # pandas 3 warns that infer_freq will return an offset; to_offset takes either.
         warnings.filterwarnings("ignore", message=".*infer_freq.*")
@@ -104,7 +104,7 @@ def infer_freq(dates: pd.DatetimeIndex, *, source: str = "data") -> str:
     counts = steps.value_counts()
     step = counts.index[0]
     if counts.iloc[0] < 2 or step <= pd.Timedelta(0):
-        raise DataError(f"{source}: timestamps have no regular step; pass --freq")
+        raise DataError(f"{source}: timestamps have no regular step; pass `freq`")
     day = pd.Timedelta(days=1)
     # pandas 3 spells a Timedelta of whole days in hours (24h); keep days so the features are daily
     alias = f"{step // day}D" if step % day == pd.Timedelta(0) else to_offset(step).freqstr
@@ -113,7 +113,7 @@ def infer_freq(dates: pd.DatetimeIndex, *, source: str = "data") -> str:
     first = int(np.flatnonzero((steps != step).to_numpy())[0])
     log.warning(
         "%s: %d of %d steps differ from the usual %s (first after %s); using freq %s, "
-        "pass --freq to override",
+        "pass `freq` to override",
         source, irregular, len(steps), step, dates[first], alias,
     )  # fmt: skip
     return alias

@@ -211,16 +211,16 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Datet
 def _date_column_hint(frame: pd.DataFrame, date_col: str) -> str:
     for name in frame.columns:
         if name.lower() == date_col.lower() or name.lower() in ("date", "datetime", "time", "timestamp"):
-            return f"; pass --date-col {name!r}"
+            return f"; pass `date_col={name!r}`"
     first = frame.columns[0]
     sample = frame[first].iloc[0]
     if isinstance(sample, str):
         try:
             pd.Timestamp(sample)
-            return f"; the first column {first!r} looks like dates: pass --date-col {first!r}"
+            return f"; the first column {first!r} looks like dates: pass `date_col={first!r}`"
         except (ValueError, TypeError):
             pass
-    return f"; columns are {', '.join(map(repr, frame.columns[:8]))}; pass --date-col NAME"
+    return f"; columns are {', '.join(map(repr, frame.columns[:8]))}; pass `date_col=NAME`"
 
 
 def check_timestamps(dates: pd.DatetimeIndex, source: _Source, *, strict: bool) -> None:
@@ -267,7 +267,7 @@ def select_columns(
     elif target not in frame.columns or target == date_col:
         raise DataError(f"{source.label}: unknown target column {target!r}; columns are {_listing(available)}")
     elif target not in chosen:
-        raise DataError(f"{source.label}: target {target!r} is not among the --cols; add it or change --target")
+        raise DataError(f"{source.label}: target {target!r} is not among the `cols`; add it or change `target`")
     if features == "S":
         return [target], target
     return [c for c in chosen if c != target] + [target], target
@@ -292,7 +292,7 @@ def numeric_values(frame: pd.DataFrame, columns: list[str], source: _Source) -> 
                 row = int(np.flatnonzero(bad)[0])
                 raise DataError(
                     f"{source.label}, {source.where(row)}: column {name!r} holds {column.iloc[row]!r}, "
-                    "not a number (choose numeric columns with --cols)"
+                    "not a number (choose numeric columns with `cols`)"
                 )
             column = converted
         arrays.append(column.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -310,7 +310,7 @@ def repair_missing(values: np.ndarray, columns: list[str], fill: str | None, sou
         raise DataError(
             f"{source.label}: {int(bad.sum())} missing or infinite values, the first in column "
             f"{columns[cols[first]]!r} on {source.where(int(rows[first]))}; "
-            "repair them with --fill ffill or --fill interpolate"
+            "repair them with `fill=ffill` or `fill=interpolate`"
         )
     empty = np.flatnonzero(bad.all(axis=0))
     if empty.size:

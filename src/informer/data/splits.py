@@ -62,7 +62,7 @@ def split_borders(preset: str, n_rows: int, seq_len: int) -> Borders:
         val_end = train_end + _ETT_MONTHS[1] * month
         test_end = val_end + _ETT_MONTHS[2] * month
         if n_rows < test_end:
-            raise DataError(f"the {preset} split needs {test_end} rows, the data has {n_rows}; use --split ratio")
+            raise DataError(f"the {preset} split needs {test_end} rows, the data has {n_rows}; use `split=ratio`")
         return _checked(Borders((0, train_end), (train_end - seq_len, val_end), (val_end - seq_len, test_end)))
     train_fraction, _, test_fraction = parse_ratio(preset)
     n_train = int(n_rows * train_fraction)
@@ -84,7 +84,7 @@ def _checked(borders: Borders) -> Borders:
         if start < 0 or end <= start:
             raise DataError(
                 f"the data is too short: the {split} split would cover rows [{start}, {end}); "
-                "use a shorter --seq-len or more data"
+                "use a shorter `seq_len` or more data"
             )
     return borders
 

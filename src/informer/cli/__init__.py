@@ -1,0 +1,72 @@
+"""The ``informer`` command: thin subcommands over the Python API.
+
+Every subcommand is one function taking the parsed arguments and returning an exit code; the
+command groups live in :mod:`.datasets`, :mod:`.runs` and :mod:`.bench`, what they share in
+:mod:`.common`. Errors in the user's input (:class:`~informer.errors.InformerError`) become one
+line on stderr, with settings spelled as the command's flags, and exit code 2; nothing below
+this package prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from informer import __version__
+from informer.cli import bench, datasets, runs
+from informer.cli.common import Parser, console_logging, normalise_argv, user_words
+from informer.errors import InformerError, NonFiniteLossError
+
+__all__ = ["build_parser", "main"]
+
+EXAMPLES = """\
+examples:
+  informer train --data ETTh1 --features M --seq-len 96 --label-len 48 --pred-len 24
+  informer evaluate runs/ETTh1_M_sl96_ll48_pl24_prob_20261125-101500
+  informer forecast runs/ETTh1_M_sl96_ll48_pl24_prob_20261125-101500 --out forecast.csv
+  informer datasets show ETTh1 --seq-len 96 --label-len 48 --pred-len 24
+  informer bench train --amp
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="informer",
+        description="Informer for long-sequence time-series forecasting.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"informer {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in (datasets, runs, bench):
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(normalise_argv(parser, sys.argv[1:] if argv is None else argv))
+    command = getattr(args, "command_parser", None)
+    chatty = args.verbose or args.command in ("train", "bench")  # long work reports progress
+    console_logging(logging.INFO if chatty else logging.WARNING, command)
+    if getattr(args, "handler", None) is None:
+        (command or parser).print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except NonFiniteLossError as error:
+        print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
+        return 3
+    except InformerError as error:
+        print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("informer: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `informer forecast RUN --out - | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

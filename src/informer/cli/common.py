@@ -1,0 +1,335 @@
+"""What every command group shares: the parser class, argument types and groups, settings, messages.
+
+The data, model and training flags are defined once here (:func:`add_data_arguments`,
+:func:`add_model_arguments`, :func:`add_train_arguments`) together with the setting each flag
+sets (:data:`DATA_FLAGS`, :data:`MODEL_FLAGS`, :data:`TRAIN_FLAGS`); :func:`run_config` turns
+parsed flags into a :class:`~informer.config.RunConfig`. Library messages name settings in
+backticks (`` `seq_len` ``); :func:`user_words` spells them as this command's flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+
+from informer.config import (
+    ACTIVATIONS,
+    ATTENTION_KINDS,
+    DEVICES,
+    EMBEDDINGS,
+    FEATURE_MODES,
+    FILL_METHODS,
+    LOSSES,
+    LR_SCHEDULES,
+    MODEL_KINDS,
+    SECTIONS,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    apply_overrides,
+    load_toml,
+)
+from informer.errors import ConfigError
+
+log = logging.getLogger("informer")
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int] | None, *, help: str,
+                description: str, examples: Sequence[str]) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` ends with ``examples`` (one command line each)."""
+    parser = commands.add_parser(
+        name, help=help, description=description,
+        epilog="examples:\n" + "".join(f"  {line}\n" for line in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler, command_parser=parser)
+    return parser
+
+
+# --- argument types ---------------------------------------------------------------------------
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(positive_int(part) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+
+
+def column_list(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated column names")
+    return names
+
+
+# --- flags and the settings they set ----------------------------------------------------------
+
+# Each flag's destination in the configuration: dest -> (section, key); the dest is the key.
+# Flags left out keep the config file's value, else the model kind's training default, else
+# the dataclass default: defaults < kind defaults < --config < flags < --set.
+DATA_FLAGS = {
+    name: ("data", name)
+    for name in ("data", "features", "target", "cols", "date_col", "freq", "fill", "split", "seq_len",
+                 "label_len", "pred_len")
+}
+MODEL_FLAGS = {
+    name: ("model", name)
+    for name in ("kind", "d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn",
+                 "embed", "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "moving_avg",
+                 "individual")
+}
+TRAIN_FLAGS = {
+    name: ("train", name)
+    for name in ("epochs", "batch_size", "lr", "lradj", "patience", "loss", "seed", "itr", "device", "amp",
+                 "num_workers", "checkpoint_activations")
+}
+SETTING_FLAGS = {**DATA_FLAGS, **MODEL_FLAGS, **TRAIN_FLAGS}
+
+# The published code's spelling of a model with the stacked encoder (--model informerstack).
+STACK_KIND = "informerstack"
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, *, with_data: bool = True) -> None:
+    """The data flags shared by every subcommand that reads a series."""
+    d = DataConfig()
+    group = parser.add_argument_group("data")
+    if with_data:
+        group.add_argument("--data", help=f"bundled dataset name or CSV/Parquet path (default: {d.data})")
+    group.add_argument("--features", choices=FEATURE_MODES,
+                       help="M: all columns in and out; S: target only; MS: all in, target out (default: M)")
+    group.add_argument("--target", help="target column (default: the dataset's, else the last column)")
+    group.add_argument("--cols", type=column_list, help="comma-separated columns to use (default: all)")
+    group.add_argument("--date-col", help="name of the datetime column (default: date)")
+    group.add_argument("--freq", help="frequency: pandas alias (15min, h, D) or paper letter (t, h, d, 15t); "
+                                      "default: inferred")
+    group.add_argument("--fill", choices=FILL_METHODS, help="repair missing/infinite values instead of refusing them")
+    group.add_argument("--split", help="split preset: ett_hour, ett_minute, ratio or ratio:0.7,0.1,0.2 "
+                                       "(default: the dataset's, else ratio)")
+    group.add_argument("--seq-len", type=positive_int, help=f"encoder input length (default: {d.seq_len})")
+    group.add_argument("--label-len", type=positive_int, help=f"decoder start length (default: {d.label_len})")
+    group.add_argument("--pred-len", type=positive_int, help=f"prediction length (default: {d.pred_len})")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The model flags: the kind, Informer's architecture, DLinear's two settings."""
+    m = ModelConfig()
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", dest="kind", choices=(*MODEL_KINDS, STACK_KIND),
+                       metavar="{" + ",".join(MODEL_KINDS) + "}",
+                       help="default informer; linear = DLinear; repeat = last value repeated, no training "
+                            f"({STACK_KIND} = informer --stack)")
+    group.add_argument("--d-model", type=positive_int, help=f"model width (default: {m.d_model})")
+    group.add_argument("--n-heads", type=positive_int, help=f"attention heads (default: {m.n_heads})")
+    group.add_argument("--e-layers", type=positive_int, help=f"encoder layers (default: {m.e_layers})")
+    group.add_argument("--d-layers", type=positive_int, help=f"decoder layers (default: {m.d_layers})")
+    group.add_argument("--d-ff", type=positive_int, help=f"feed-forward width (default: {m.d_ff})")
+    group.add_argument("--factor", type=positive_int, help=f"ProbSparse sampling factor c (default: {m.factor})")
+    group.add_argument("--dropout", type=float, help=f"dropout (default: {m.dropout})")
+    group.add_argument("--attn", choices=ATTENTION_KINDS, help="prob: ProbSparse; full: canonical (default: prob)")
+    group.add_argument("--embed", choices=EMBEDDINGS, help="time-feature embedding (default: timeF)")
+    group.add_argument("--activation", choices=ACTIVATIONS, help="feed-forward activation (default: gelu)")
+    group.add_argument("--distil", action=argparse.BooleanOptionalAction, help="self-attention distilling (default: on)")
+    group.add_argument("--mix", action=argparse.BooleanOptionalAction,
+                       help="published head/time re-view after decoder self-attention (default: on)")
+    group.add_argument("--stack", action=argparse.BooleanOptionalAction, help="InformerStack encoder (default: off)")
+    group.add_argument("--s-layers", type=int_list, help="InformerStack encoder depths (default: 3,2,1)")
+    group.add_argument("--lazy-decoder", choices=("cumsum", "cummean"),
+                       help="what lazy decoder queries get: published cumsum or cummean (default: cumsum)")
+    group.add_argument("--moving-avg", type=positive_int, metavar="N",
+                       help=f"DLinear moving-average window (default: {m.moving_avg})")
+    group.add_argument("--individual", action=argparse.BooleanOptionalAction,
+                       help="DLinear: one linear map per channel (default: off)")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training flags, and the two ways to give many settings at once (--config, --set)."""
+    t = TrainConfig()
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=positive_int,
+                       help=f"maximum epochs (default: {t.epochs}; linear: 10; repeat: none)")
+    group.add_argument("--batch-size", type=positive_int, help=f"batch size (default: {t.batch_size})")
+    group.add_argument("--lr", type=float, help=f"learning rate (default: {t.lr}; linear: 0.005)")
+    group.add_argument("--lradj", choices=LR_SCHEDULES,
+                       help="type1: halve from epoch 3; type2: the published table (default: type1)")
+    group.add_argument("--patience", type=positive_int, help=f"early-stopping patience (default: {t.patience})")
+    group.add_argument("--loss", choices=LOSSES, help="training loss (default: mse)")
+    group.add_argument("--seed", type=int, help=f"random seed (default: {t.seed})")
+    group.add_argument("--itr", type=positive_int, help="repeat with seeds seed..seed+N-1, report mean and std")
+    group.add_argument("--device", choices=DEVICES, help="auto: CUDA if available (default: auto)")
+    group.add_argument("--amp", action=argparse.BooleanOptionalAction,
+                       help="mixed precision: bf16 on CPU, fp16 on CUDA (default: off)")
+    group.add_argument("--num-workers", type=int, help="data-loading worker processes (default: 0)")
+    group.add_argument("--checkpoint-activations", action=argparse.BooleanOptionalAction,
+                       help="recompute each block's activations in backward: far less memory for long "
+                            "inputs, about a third more compute, same results (default: off)")
+    group.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file ([data], [model], [train])")
+    group.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override one setting, e.g. --set train.lr=5e-5 (repeatable)")
+
+
+def given_flags(args: argparse.Namespace, flags: dict) -> dict[tuple[str, str], object]:
+    """The settings the flags in ``flags`` give explicitly: (section, key) -> value."""
+    values = {place: getattr(args, dest) for dest, place in flags.items() if getattr(args, dest, None) is not None}
+    if values.get(("model", "kind")) == STACK_KIND:
+        if values.get(("model", "stack")) is False:
+            raise ConfigError(f"--model {STACK_KIND} is Informer with --stack; drop --no-stack")
+        values.update({("model", "kind"): "informer", ("model", "stack"): True})
+    return values
+
+
+def run_config(args: argparse.Namespace, flags: dict) -> RunConfig:
+    """Defaults < the model kind's training defaults < --config file < explicit flags < --set."""
+    payload = load_toml(args.config) if getattr(args, "config", None) else {}
+    for (section, key), value in given_flags(args, flags).items():
+        payload.setdefault(section, {})[key] = value
+    payload = apply_overrides(payload, getattr(args, "overrides", []))
+    return RunConfig.from_dict(payload, source=getattr(args, "config", None) or "settings")
+
+
+# --- published spellings ----------------------------------------------------------------------
+
+# The published scripts' names for flags that are spelled differently here.
+ALIASES = {"--learning-rate": "--lr", "--train-epochs": "--epochs", "--use-amp": "--amp"}
+
+
+def normalise_argv(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """Accept the published underscore spellings (``--seq_len 96``, ``--learning_rate=1e-4``).
+
+    Only tokens starting with ``--`` change, only before any ``=``, and only when the dashed
+    spelling (or its alias) is an option of the (sub)command being parsed, so ``--help`` shows
+    one spelling and option values are left alone.
+    """
+    result: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            result.append(token)
+            result.extend(tokens)
+            break
+        if token.startswith("--"):
+            name, eq, value = token.partition("=")
+            dashed = "--" + name[2:].replace("_", "-")
+            dashed = ALIASES.get(dashed, dashed)
+            if dashed in parser._option_string_actions:
+                token = dashed + eq + value
+        elif not token.startswith("-"):
+            parser = _subcommands(parser).get(token, parser)
+        result.append(token)
+    return result
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
+# --- messages in the user's words -------------------------------------------------------------
+
+_FIELDS = {name: {f.name for f in dataclasses.fields(kind)} for name, kind in SECTIONS.items()}
+
+_QUOTED = re.compile(r"`(?:(data|model|train)\.)?([a-z_][a-z0-9_]*)(?:=([^`]*))?`")
+# a bare section.key word, not inside a quoted or assigned text such as --set 'train.lr=x'
+_BARE = re.compile(r"(?<![\w.'\"`/=-])(data|model|train)\.([a-z_][a-z0-9_]*)(?![\w=/'\"`]|\.\w)")
+
+
+def flag_spellings(parser: argparse.ArgumentParser | None) -> dict[str, tuple[str, str | None]]:
+    """Setting name (an option's dest) -> (flag, negative flag or None) for ``parser``'s long options."""
+    spellings: dict[str, tuple[str, str | None]] = {}
+    for action in parser._actions if parser is not None else ():
+        longs = [s for s in action.option_strings if s.startswith("--")]
+        positive = [s for s in longs if not s.startswith("--no-")]
+        if positive and action.dest != "help":
+            negative = next((s for s in longs if s.startswith("--no-")), None)
+            spellings[action.dest] = (positive[0], negative)
+    return spellings
+
+
+def user_words(message: str, parser: argparse.ArgumentParser | None) -> str:
+    """Spell the settings a library message names as this command's flags.
+
+    `` `name` `` becomes ``--name-with-dashes`` and `` `name=value` `` becomes
+    ``--name-with-dashes value`` (``--flag``/``--no-flag`` for true/false of an on/off flag); a
+    section prefix (``data.``, ``model.``, ``train.``) is dropped, bare ``section.key`` words
+    are spelled as flags too, and anything that is not a flag of the command stays as written.
+    """
+    spellings = flag_spellings(parser)
+
+    def known(section: str | None, name: str) -> bool:
+        return name in spellings and (section is None or name in _FIELDS[section])
+
+    def quoted(match: re.Match) -> str:
+        section, name, value = match.groups()
+        if not known(section, name):
+            return match.group(0)
+        flag, negative = spellings[name]
+        if value is None:
+            return flag
+        if negative is not None and value.lower() in ("true", "false"):
+            return flag if value.lower() == "true" else negative
+        return f"{flag} {value}"
+
+    def bare(match: re.Match) -> str:
+        section, name = match.groups()
+        return spellings[name][0] if known(section, name) else match.group(0)
+
+    return _BARE.sub(bare, _QUOTED.sub(quoted, message))
+
+
+# --- console logging --------------------------------------------------------------------------
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (it may be replaced)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+class _ConsoleFormatter(logging.Formatter):
+    """``informer: message``, with settings spelled as the running command's flags."""
+
+    parser: argparse.ArgumentParser | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "informer: " + user_words(super().format(record), self.parser)
+
+
+def console_logging(level: int, parser: argparse.ArgumentParser | None = None) -> None:
+    """Log the package's messages to stderr (one handler, however often main is called)."""
+    logger = logging.getLogger("informer")
+    logger.setLevel(level)
+    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
+        handler = _StderrHandler()
+        logger.addHandler(handler)
+    formatter = _ConsoleFormatter()
+    formatter.parser = parser
+    handler.setFormatter(formatter)

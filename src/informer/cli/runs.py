@@ -1,0 +1,156 @@
+"""``informer train``, ``evaluate`` and ``forecast``: a run directory written, scored, used."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from informer.allocator import configure_allocator
+from informer.cli.common import (
+    SETTING_FLAGS,
+    add_command,
+    add_data_arguments,
+    add_model_arguments,
+    add_train_arguments,
+    flag_spellings,
+    run_config,
+)
+from informer.config import DEVICES
+from informer.errors import ConfigError, InformerError
+
+
+def _saved_checkpointing(run_dir: Path) -> bool:
+    from informer.rundir import read_config
+
+    try:
+        return read_config(run_dir).config.train.checkpoint_activations
+    except InformerError:  # resume() reports a damaged directory
+        return False
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from informer.run import resume, train
+    from informer.rundir import default_run_name
+
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if args.resume:
+        given = [dest for dest in (*SETTING_FLAGS, "config", "out") if getattr(args, dest, None) is not None]
+        given += ["overrides"] if args.overrides else []
+        if given:
+            flag = flag_spellings(args.command_parser)[given[0]][0]
+            raise ConfigError(f"--resume continues with the settings in {args.resume}/config.json; drop {flag}")
+        out = Path(args.resume)
+        configure_allocator(low_memory=_saved_checkpointing(out))
+        run = resume(out, progress=progress)
+    else:
+        config = run_config(args, SETTING_FLAGS)
+        out = Path(args.out) if args.out else Path("runs") / default_run_name(config)
+        configure_allocator(low_memory=config.train.checkpoint_activations)
+        run = train(config, out=out, overwrite=args.overwrite, progress=progress)
+    m = run.metrics
+    if m["epochs"] == 0:
+        fitting = f"no training: {run.config.model.kind} baseline"
+    else:
+        fitting = f"epochs {m['epochs']}, best {m['best_epoch']}, {m['train_seconds']:.1f} s"
+    print(f"run directory: {out}")
+    print(f"test ({m['windows']['test']} windows, scaled): mse {m['mse']:.6f}  mae {m['mae']:.6f}  ({fitting})")
+    if "mean" in m:
+        print(f"over {len(m['runs'])} seeds: mse {m['mean']['mse']:.6f} +- {m['std']['mse']:.6f}  "
+              f"mae {m['mean']['mae']:.6f} +- {m['std']['mae']:.6f}")
+    return 0
+
+
+def _metrics_table(metrics: dict) -> str:
+    names = ("mse", "mae", "rmse", "mape", "mspe")
+    lines = [f"{'':<16}" + "".join(f"{n:>14}" for n in names)]
+    for label, values in (("scaled", metrics), ("original units", metrics["original_units"])):
+        lines.append(f"{label:<16}" + "".join(f"{values[n]:>14.6g}" for n in names))
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from informer.run import load_run
+
+    configure_allocator(low_memory=False)
+    run = load_run(args.run_dir, device=args.device)
+    metrics = run.evaluate(args.eval_split, data=args.data)
+    if args.json:
+        print(json.dumps(metrics, indent=2).replace("NaN", "null"))
+    else:
+        print(f"{args.eval_split} split of {args.data or run.config.data.data}: {metrics['windows']} windows")
+        print(_metrics_table(metrics))
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from informer.run import load_run
+
+    configure_allocator(low_memory=False)
+    run = load_run(args.run_dir, device=args.device)
+    frame = run.forecast(args.data, at=args.at)
+    if args.out == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    from informer.rundir import atomic_write
+
+    out = atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False))
+    first, last = frame.iloc[0, 0], frame.iloc[-1, 0]
+    print(f"wrote {len(frame)} steps ({first} .. {last}) x {frame.shape[1] - 1} columns to {out}")
+    return 0
+
+
+def register(commands) -> None:
+    train = add_command(
+        commands, "train", cmd_train,
+        help="train a model and write a run directory",
+        description="Train a model (Informer, DLinear or the repeat baseline) and write a run directory "
+        "(config, weights, scaler, metrics, history, log).",
+        examples=("informer train --data ETTh1 --features S --attn full --epochs 10 --out runs/etth1-s-full",
+                  "informer train --data ETTh1 --model linear --individual",
+                  "informer train --data meters.csv --target load --freq 15min --model repeat",
+                  "informer train --config settings.toml --set train.lr=5e-5 --itr 3"),
+    )
+    add_data_arguments(train)
+    add_model_arguments(train)
+    add_train_arguments(train)
+    group = train.add_argument_group("output")
+    group.add_argument("--out", help="run directory (default: runs/<data>_<features>_sl.._ll.._pl.._<model>_<time>)")
+    group.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    group.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue a run that was stopped after one of its epochs (its settings are kept)")
+    group.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                       help="progress bar (default: when stderr is a terminal)")
+
+    evaluate = add_command(
+        commands, "evaluate", cmd_evaluate,
+        help="recompute a run's metrics over every window of a split",
+        description="Recompute the metrics of a run over every window of a split (scaled and original units).",
+        examples=("informer evaluate runs/my-run",
+                  "informer evaluate runs/my-run --split val --json",
+                  "informer evaluate runs/my-run --data newer_data.csv"),
+    )
+    evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
+    # dest eval_split: this --split picks val or test, it is not the data's split preset
+    evaluate.add_argument("--split", dest="eval_split", choices=("val", "test"), default="test",
+                          help="split to evaluate (default: test)")
+    evaluate.add_argument("--data", help="another CSV/Parquet file with the run's columns (default: the run's data)")
+    evaluate.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+
+    forecast = add_command(
+        commands, "forecast", cmd_forecast,
+        help="forecast the steps after the data, as a dated CSV in original units",
+        description="Forecast pred_len steps after the last row of the data (or after --at), "
+        "writing one row per future time step: the timestamp, then each predicted column.",
+        examples=("informer forecast runs/my-run --out forecast.csv",
+                  "informer forecast runs/my-run --data latest_meters.csv --out next_day.csv",
+                  'informer forecast runs/my-run --at "2018-02-01 00:00" --out -'),
+    )
+    forecast.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
+    forecast.add_argument("--data", help="CSV/Parquet file with the run's columns (default: the run's data)")
+    forecast.add_argument("--at", metavar="TIMESTAMP",
+                          help="forecast from this (last observed) timestamp instead of the end of the data")
+    forecast.add_argument("--out", default="forecast.csv", help="output CSV, or - for stdout (default: forecast.csv)")
+    forecast.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
