@@ -37,7 +37,8 @@ DEFAULT_MEMORY_LIMIT = 1 << 24
 LAZY_CAUSAL = ("cumsum", "cummean")
 
 
-def _check_heads(q: Tensor, k: Tensor, v: Tensor) -> None:
+def _check_heads(q: Tensor, k: Tensor, v: Tensor, *, causal: bool) -> tuple[int, int, int, int, int]:
+    """Check q (B, H, L_Q, E), k and v (B, H, L_K, E); returns ``(B, H, L_Q, L_K, E)``."""
     if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
         raise ValueError(
             "attention expects q (B, H, L_Q, E), k (B, H, L_K, E), v (B, H, L_K, E); got "
@@ -51,6 +52,11 @@ def _check_heads(q: Tensor, k: Tensor, v: Tensor) -> None:
         raise ValueError(f"k and v must have the same length L_K; got {k.shape[2]} and {v.shape[2]}")
     if q.shape[3] != k.shape[3]:
         raise ValueError(f"q and k must have the same head width E; got {q.shape[3]} and {k.shape[3]}")
+    batch, heads, length_q, width = q.shape
+    length_k = k.shape[2]
+    if causal and length_q != length_k:
+        raise ValueError(f"causal attention needs L_Q == L_K; got {length_q} and {length_k}")
+    return batch, heads, length_q, length_k, width
 
 
 def _dropout(weights: Tensor, p: float, generator: torch.Generator | None) -> Tensor:
@@ -99,11 +105,7 @@ def full_attention(
     Raises:
         ValueError: if the shapes do not match, or ``causal`` with ``L_Q != L_K``.
     """
-    _check_heads(q, k, v)
-    batch, heads, length_q, width = q.shape
-    length_k = k.shape[2]
-    if causal and length_q != length_k:
-        raise ValueError(f"causal attention needs L_Q == L_K; got {length_q} and {length_k}")
+    batch, heads, length_q, length_k, width = _check_heads(q, k, v, causal=causal)
     scale = 1.0 / math.sqrt(width) if scale is None else scale
     if chunk is not None and q.device.type == "cpu" and batch * heads * length_q * length_k > chunk:
         return _chunked_full_attention(q, k, v, causal=causal, scale=scale, dropout_p=dropout_p,
@@ -353,11 +355,7 @@ def prob_sparse_attention(
     Raises:
         ValueError: if the shapes do not match, or ``causal`` with ``L_Q != L_K``.
     """
-    _check_heads(q, k, v)
-    batch, heads, length_q, width = q.shape
-    length_k = k.shape[2]
-    if causal and length_q != length_k:
-        raise ValueError(f"causal attention needs L_Q == L_K; got {length_q} and {length_k}")
+    batch, heads, length_q, length_k, width = _check_heads(q, k, v, causal=causal)
     if factor < 1:
         raise ValueError(f"factor must be a positive integer, got {factor}")
     scale = 1.0 / math.sqrt(width) if scale is None else scale
