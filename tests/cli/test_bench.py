@@ -3,7 +3,7 @@
 The benchmarks themselves run in tests/bench/test_bench.py; this checks only the CLI's part.
 """
 
-from informer.cli import build_parser
+from informer.cli import build_parser, main
 from informer.cli.bench import _bench_spec
 from informer.cli.common import normalise_argv
 
@@ -21,3 +21,8 @@ def test_the_spec_carries_the_model_kind_and_its_settings():
     assert stacked["model"]["kind"] == "informer" and stacked["model"]["stack"] is True
     assert stacked["amp"] is True and stacked["batch_size"] == 4
     assert spec("forecast")["model"]["kind"] == "informer"
+
+
+def test_the_repeat_baseline_has_no_training_step_to_time(capsys):
+    assert main(["bench", "train", "--model", "repeat"]) == 2
+    assert "bench forecast --model repeat" in capsys.readouterr().err

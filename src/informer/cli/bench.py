@@ -17,7 +17,7 @@ from informer.cli.common import (
     positive_int,
     run_config,
 )
-from informer.errors import InformerError
+from informer.errors import ConfigError, InformerError
 
 log = logging.getLogger("informer")
 
@@ -71,6 +71,9 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
     from informer.bench.suite import machine, train_bench
 
     spec = {**_bench_spec(args), "steps": args.steps, "checkpoint_activations": args.checkpoint_activations}
+    if spec["model"]["kind"] == "repeat":
+        raise ConfigError("the repeat baseline has no training step to time; "
+                          "informer bench forecast --model repeat times its forecasts")
     result = train_bench(spec)
     if "error" in result:
         raise InformerError(f"benchmark failed: {result['error']}")
