@@ -95,3 +95,18 @@ def test_predictions_see_every_window_once_in_order_and_restore_training_mode():
 def test_evaluation_generator_is_fresh_and_seeded():
     a, b = eval_generator(CPU, 3), eval_generator(CPU, 3)
     assert torch.equal(torch.rand(4, generator=a), torch.rand(4, generator=b))
+
+
+def test_unwrap_does_not_mistake_an_empty_container_for_no_wrapper():
+    inner = Repeat(enc_in=3, c_out=3, seq_len=8, pred_len=3)
+    wrapper = Wrapper(inner, "_orig_mod")
+    wrapper.module = nn.ModuleList()  # an empty container is falsy, but it is a module
+    assert unwrap(wrapper) is wrapper.module
+
+
+def test_predictions_need_the_future():
+    values = torch.zeros(30, 2)
+    dataset = [(values[:8], values[8:12], torch.zeros(8, 3), torch.zeros(7, 3))]  # known steps only
+    with pytest.raises(ValueError, match="future"):
+        list(predictions(Repeat(enc_in=2, c_out=2, seq_len=8, pred_len=3), dataset, features="M", batch_size=1,
+                         device=CPU, seed=0))

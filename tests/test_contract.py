@@ -164,3 +164,23 @@ def test_run_batch_reads_only_the_known_decoder_steps():
                               **kwargs)
     assert torch.equal(full, known) and torch.equal(full, masked)
     assert torch.equal(truth, y[:, 12:]) and none is None
+
+
+def test_the_tables_of_kinds_agree():
+    from informer.config import MODEL_KINDS as CONFIG_KINDS
+    from informer.config import TRAIN_DEFAULTS
+
+    assert list(MODEL_KINDS) == list(CONFIG_KINDS) == list(TRAIN_DEFAULTS)
+    for kind, cls in MODEL_KINDS.items():
+        assert cls.kind == kind
+        assert set(cls.config_fields) <= {f for f in ModelConfig.__dataclass_fields__} - {"kind"}
+
+
+def test_settings_a_kind_does_not_read_are_reported(csv, tmp_path, caplog):
+    config = tiny_config(csv, "linear", epochs=1)
+    with caplog.at_level("WARNING", logger="informer"):
+        informer.train(config)  # TINY sets d_model, n_heads... which DLinear does not read
+    assert "the linear model does not read `d_model`, `n_heads`" in caplog.text
+    with pytest.raises(informer.ConfigError, match="repetitions would be identical"):
+        informer.train(tiny_config(csv, "repeat", itr=3), out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()

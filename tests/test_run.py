@@ -189,3 +189,30 @@ def test_damaged_run_directories_are_named(trained, tmp_path):
     with pytest.raises(RunDirectoryError, match="not a run directory"):
         load_run(tmp_path / "absent")
 
+
+def test_training_leaves_the_logger_as_it_found_it(tmp_path):
+    """train.log gets the epochs, but the caller's logging settings are theirs."""
+    import logging
+
+    csv = tmp_path / "m.csv"
+    synthetic_frame(200, 2).to_csv(csv, index=False)
+    logger = logging.getLogger("informer")
+    before_level, before_handlers = logger.level, list(logger.handlers)
+    logger.setLevel(logging.ERROR)
+    try:
+        config = RunConfig.for_model("linear", data=DataConfig(data=str(csv), seq_len=24, label_len=12, pred_len=6),
+                                     moving_avg=5)
+        informer.train(replace(config, train=replace(config.train, epochs=1, device="cpu")), out=tmp_path / "run")
+        assert logger.level == logging.ERROR and logger.handlers == before_handlers
+        assert "epoch 1/1" in (tmp_path / "run" / "train.log").read_text()
+    finally:
+        logger.setLevel(before_level)
+
+
+def test_devices_are_named_as_settings():
+    from informer.run import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="`device=cuda`.*`device=cpu`"):
+            resolve_device("cuda")

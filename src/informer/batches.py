@@ -32,8 +32,9 @@ Batch = tuple[Tensor, Tensor, Tensor, Tensor]
 def unwrap(model: nn.Module) -> nn.Module:
     """The forecaster inside a ``DistributedDataParallel`` or ``torch.compile`` wrapper."""
     while True:
-        inner = getattr(model, "module", None) or getattr(model, "_orig_mod", None)
-        if not isinstance(inner, nn.Module):
+        inner = next((m for m in (getattr(model, name, None) for name in ("module", "_orig_mod"))
+                      if isinstance(m, nn.Module)), None)
+        if inner is None:
             return model
         model = inner
 
@@ -98,13 +99,19 @@ def predictions(
     amp: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(forecast, truth)`` batches in scaled units, (B, pred_len, c_out) each, every window
-    once, in order, with the evaluation generator (the same keys sampled on every pass)."""
+    once, in order, with the evaluation generator (the same keys sampled on every pass).
+
+    Raises:
+        ValueError: if the dataset's windows hold only the known steps (no truth to compare).
+    """
     was_training = model.training
     model.eval()
     generator = eval_generator(device, seed)
     try:
         for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False):
             out, truth = run_batch(model, batch, features=features, device=device, generator=generator, amp=amp)
+            if truth is None:
+                raise ValueError("predictions need windows with their future: y (B, label_len + pred_len, C)")
             yield out.cpu().numpy(), truth.cpu().numpy()
     finally:
         model.train(was_training)

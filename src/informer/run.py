@@ -7,6 +7,7 @@ scaler and settings that evaluate and forecast need; its directory format is
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from torch import nn
 
 from informer import rundir
 from informer.batches import unwrap
-from informer.config import RunConfig, replace
+from informer.config import TRAIN_DEFAULTS, RunConfig, TrainConfig, replace
 from informer.data.loading import TimeSeries, load_series
 from informer.data.pipeline import PreparedData, prepare, target_columns
 from informer.data.scaling import Scaler
@@ -29,7 +30,7 @@ from informer.errors import ConfigError, InformerError
 from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
 from informer.forecasting import forecast_frame
-from informer.model.forecaster import build_forecaster, rebuild_forecaster
+from informer.model.forecaster import MODEL_KINDS, build_forecaster, ignored_settings, rebuild_forecaster
 from informer.rundir import RESUME_FILE, RunDirectoryError, RunInfo
 from informer.training.checkpoint import CheckpointError, TrainingState, load_state, save_state
 from informer.training.loop import FitResult, NonFiniteLossError, fit
@@ -64,6 +65,7 @@ class Run:
     metrics: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     path: Path | None = None
+    requested_device: torch.device | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -77,7 +79,12 @@ class Run:
 
     @property
     def device(self) -> torch.device:
-        return next(iter(self.model.parameters()), torch.empty(0)).device
+        """Where the model computes: its weights' device, or the requested one for a model
+        without weights (the repeat baseline)."""
+        tensor = next(itertools.chain(self.model.parameters(), self.model.buffers()), None)
+        if tensor is not None:
+            return tensor.device
+        return self.requested_device or torch.device("cpu")
 
     def info(self) -> RunInfo:
         """What ``config.json`` records of this run."""
@@ -110,7 +117,6 @@ class Run:
             self.model,
             series,
             scaler=self.scaler,
-            output_columns=self.output_columns,
             features=c.data.features,
             embed=c.model.embed,
             seq_len=c.data.seq_len,
@@ -186,6 +192,7 @@ def train(
         NonFiniteLossError: when the training loss diverges; the run directory then holds the
             best epoch so far (or is removed if no epoch ended).
     """
+    _check_kind_settings(config)
     data = prepare(config.data, embed=config.model.embed)
     device = resolve_device(config.train.device)
     path = Path(out) if out is not None else None
@@ -193,6 +200,29 @@ def train(
         rundir.check_output_dir(path, overwrite=overwrite)
         rundir.check_free_space(path, _bytes_needed(config, data))
     return _train_into(path, config, data, device, progress=progress, resume_state=None)
+
+
+def _check_kind_settings(config: RunConfig) -> None:
+    """Refuse what a model kind cannot do; warn about settings it would silently ignore.
+
+    Raises:
+        ConfigError: for repetitions of a model that does not train (they would be identical).
+    """
+    kind = config.model.kind
+    if not MODEL_KINDS[kind].trainable and config.train.itr > 1:
+        raise ConfigError(f"the {kind} model does not train, so its repetitions would be identical; use `itr=1`")
+    ignored = ignored_settings(config.model)
+    if config.train.checkpoint_activations and kind != "informer":
+        ignored.append("checkpoint_activations")
+    if ignored:
+        log.warning("the %s model does not read %s; ignored", kind, ", ".join(f"`{name}`" for name in ignored))
+    published = TRAIN_DEFAULTS[kind]
+    informer_defaults = {name: getattr(TrainConfig(), name) for name in published}
+    if published and {name: getattr(config.train, name) for name in published} == informer_defaults:
+        shown = ", ".join(f"{name} {value}" for name, value in published.items())
+        log.warning("training the %s model with Informer's defaults (%s); its published ones are %s "
+                    "(RunConfig.for_model(%r) applies them)", kind,
+                    ", ".join(f"{n} {v}" for n, v in informer_defaults.items()), shown, kind)
 
 
 def resume(path: str | Path, *, progress: bool = False) -> Run:
@@ -298,7 +328,7 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
         log.info("%s model, repetition %d/%d, seed %d: %d parameters on %s", config.model.kind, repetition + 1,
                  config.train.itr, seed, sum(p.numel() for p in model.parameters()), device)
         run_config = replace(config, train=replace(config.train, seed=seed)) if repetition else config
-        run = Run(run_config, model, data.scaler, series.target, series.freq)
+        run = Run(run_config, model, data.scaler, series.target, series.freq, requested_device=device)
         on_epoch_end = None
         if path is not None and repetition == 0:
             if resume_state is None:
@@ -381,6 +411,7 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
             "the weights in model.safetensors)"
         )
     metrics = rundir.read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
-    model.to(resolve_device(device)).eval()
+    placed = resolve_device(device)
+    model.to(placed).eval()
     return Run(info.config, model, scaler, info.target, info.freq, metrics=metrics,
-               history=rundir.read_history(path), path=path)
+               history=rundir.read_history(path), path=path, requested_device=placed)

@@ -63,6 +63,7 @@ def atomic_write(target: str | Path, write: Callable[[Path], object], *, make_pa
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+        _sync_directory(target.parent)
     except OSError as error:
         tmp.unlink(missing_ok=True)
         raise RunDirectoryError(f"{target}: cannot write ({error.strerror or error})") from error
@@ -70,6 +71,17 @@ def atomic_write(target: str | Path, write: Callable[[Path], object], *, make_pa
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def _sync_directory(path: Path) -> None:
+    """Make a rename durable: fsync the directory that holds the new name (POSIX only)."""
+    if os.name != "posix":
+        return
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def write_text(target: str | Path, text: str, *, make_parents: bool = False) -> Path:

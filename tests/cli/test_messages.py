@@ -46,16 +46,24 @@ def test_settings_become_flags(parser, message, expected):
     assert user_words(message, parser) == expected
 
 
+@pytest.mark.parametrize("parser,message,expected", [
+    # settings the command has no flag for are spelled as `informer train` spells them
+    (SHOW, "`at` '2018-13-01' is not a timestamp", "--at '2018-13-01' is not a timestamp"),
+    (EVALUATE, "(try `lr=1e-5`)", "(try --lr 1e-5)"),
+    (EVALUATE, "repair them with `fill=ffill`", "repair them with --fill ffill"),
+    (None, "pass `overwrite` or data.seq_len", "pass --overwrite or data.seq_len"),
+])
+def test_settings_without_a_flag_here_are_spelled_as_train_spells_them(parser, message, expected):
+    assert user_words(message, parser) == expected
+
+
 @pytest.mark.parametrize("parser,message", [
-    (SHOW, "`at` '2018-13-01' is not a timestamp"),  # datasets show has no --at
-    (EVALUATE, "(try `lr=1e-5`)"),
     (EVALUATE, "the ett_hour split needs 17420 rows; use `split=ratio`"),  # evaluate's --split is val/test
     (TRAIN, "`nonsense` and `informer train` and `stack_depth=3`"),
     (TRAIN, "--set 'train.lr=x': expected section.key=value, e.g. --set train.lr=5e-5"),
     (TRAIN, "settings: model: unknown key 'lrr' (did you mean 'lr'?)"),
     (TRAIN, "runs/a/model.safetensors is damaged; see train.log and data.csv"),
     (TRAIN, "model.data: no such file; `train.target` is not a training setting"),
-    (None, "pass `overwrite` or data.seq_len"),
 ])
 def test_other_words_stay_as_written(parser, message):
     assert user_words(message, parser) == message

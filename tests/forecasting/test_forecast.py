@@ -119,9 +119,8 @@ def test_forecast_window_needs_seq_len_rows(hourly):
 def repeat_frame(series, *, features, at=None, date_col="date"):
     c_out = 3 if features == "M" else 1
     model = Repeat(enc_in=3, c_out=c_out, seq_len=SEQ_LEN, pred_len=PRED_LEN, label_len=LABEL_LEN)
-    output_columns = series.columns if features == "M" else series.columns[-1:]
     scaler = fit_scaler(series.values[:28], series.columns)  # as training would: not the last rows
-    return forecast_frame(model, series, scaler=scaler, output_columns=output_columns, features=features,
+    return forecast_frame(model, series, scaler=scaler, features=features,
                           embed="timeF", seq_len=SEQ_LEN, label_len=LABEL_LEN, seed=0, device=CPU, at=at,
                           date_col=date_col)
 
@@ -144,7 +143,7 @@ def test_ms_forecasts_only_the_target_under_date_col(hourly):
 
 def test_forecast_frame_leaves_the_model_in_its_mode(hourly):
     model = Repeat(enc_in=3, c_out=3, seq_len=SEQ_LEN, pred_len=PRED_LEN, label_len=LABEL_LEN).train()
-    forecast_frame(model, hourly, scaler=fit_scaler(hourly.values, hourly.columns), output_columns=hourly.columns,
+    forecast_frame(model, hourly, scaler=fit_scaler(hourly.values, hourly.columns),
                    features="M", embed="timeF", seq_len=SEQ_LEN, label_len=LABEL_LEN, seed=0, device=CPU)
     assert model.training
 

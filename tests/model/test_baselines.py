@@ -46,7 +46,7 @@ def test_repeat_under_autocast_and_eval():
 
 
 @pytest.mark.parametrize("individual", [False, True])
-@pytest.mark.parametrize("moving_avg", [1, 4, 5, 25])
+@pytest.mark.parametrize("moving_avg", [1, 4, 5, 12])
 def test_linear_output_shape(individual, moving_avg):
     model = linear(individual=individual, moving_avg=moving_avg, c_out=2)
     assert model(*inputs(model, 2)).shape == (2, 4, 2)
@@ -93,7 +93,7 @@ def test_individual_maps_are_per_channel():
 
 
 def test_individual_maps_start_like_nn_linear():
-    model = linear(individual=True, seq_len=16, enc_in=64, c_out=1)
+    model = linear(individual=True, seq_len=16, enc_in=64, c_out=64)
     bound = 1 / 16**0.5
     for parameter in (model.seasonal.weight, model.trend.bias):
         assert parameter.abs().max() <= bound and parameter.abs().max() > 0.9 * bound
@@ -146,7 +146,7 @@ def test_a_tiny_linear_fits_a_trending_series(individual):
 
 @pytest.mark.parametrize("cls", [Repeat, Linear])
 def test_wrong_x_enc_shape_raises(cls):
-    model = cls(**SIZES, c_out=1)
+    model = cls(**SIZES, c_out=1, **({"moving_avg": 5} if cls is Linear else {}))
     x = inputs(model, 2)
     with pytest.raises(ValueError, match=r"\(B, seq_len, enc_in\) = \(B, 12, 3\)"):
         model(x[0][:, 1:], *x[1:])
@@ -162,6 +162,7 @@ def test_wrong_x_enc_shape_raises(cls):
         (dict(pred_len=2.0), "pred_len"),
         (dict(c_out=4), "c_out"),
         (dict(moving_avg=0), "moving_avg"),
+        (dict(moving_avg=13), "moving_avg.*longer than `seq_len` \\(12\\)"),
         (dict(individual=1), "individual"),
         (dict(label_len=-1), "label_len"),
         (dict(freq="x"), "freq"),
@@ -170,7 +171,7 @@ def test_wrong_x_enc_shape_raises(cls):
 def test_bad_settings_raise_config_error(change, name):
     with pytest.raises(ConfigError, match=name):
         Linear(**{**SIZES, "c_out": 1, **change})
-    if name not in ("moving_avg", "individual"):
+    if not name.startswith(("moving_avg", "individual")):
         with pytest.raises(ConfigError, match=name):
             Repeat(**{**SIZES, "c_out": 1, **change})
 
@@ -189,3 +190,14 @@ def test_both_meet_the_forecaster_contract():
     for model in (Repeat(**SIZES, c_out=1), linear()):
         assert isinstance(model, Forecaster)
     assert (Repeat.kind, Repeat.trainable, Linear.kind, Linear.trainable) == ("repeat", False, "linear", True)
+
+
+@pytest.mark.parametrize("individual", [False, True])
+def test_a_target_forecast_reads_only_the_target(individual):
+    """MS (c_out 1): the forecast depends on the target's past alone, and only its maps exist."""
+    model = linear(individual=individual, c_out=1).eval()
+    x = inputs(model, 2)
+    others = x[0].clone()
+    others[..., :2] += 5.0
+    assert torch.equal(model(*x), model(others, *x[1:]))
+    assert model.seasonal.weight.shape == ((1, 4, 12) if individual else (4, 12))

@@ -67,21 +67,33 @@ def _bench_spec(args: argparse.Namespace) -> dict:
             "amp": args.amp, "device": args.device}
 
 
+def _record_result(args: argparse.Namespace, benchmark: str, spec: dict, result: dict) -> bool:
+    """Check the measurement, write it to ``--out`` and, with ``--json``, print it (then True:
+    nothing else to print).
+
+    Raises:
+        InformerError: if the measurement failed in its child process.
+    """
+    from informer.bench.suite import machine
+
+    if "error" in result:
+        raise InformerError(f"benchmark failed: {result['error']}")
+    payload = {"benchmark": benchmark, "machine": machine(), "spec": spec, "result": result}
+    _write_json(args.out, payload)
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    return args.json
+
+
 def cmd_bench_train(args: argparse.Namespace) -> int:
-    from informer.bench.suite import machine, train_bench
+    from informer.bench.suite import train_bench
 
     spec = {**_bench_spec(args), "steps": args.steps, "checkpoint_activations": args.checkpoint_activations}
     if spec["model"]["kind"] == "repeat":
         raise ConfigError("the repeat baseline has no training step to time; "
                           "informer bench forecast --model repeat times its forecasts")
     result = train_bench(spec)
-    if "error" in result:
-        raise InformerError(f"benchmark failed: {result['error']}")
-    payload = {"benchmark": "train", "machine": machine(), "spec": spec, "result": result}
-    _write_json(args.out, payload)
-    if args.json:
-        print(json.dumps(payload, indent=2))
-    else:
+    if not _record_result(args, "train", spec, result):
         r = result
         precision = ("bf16 autocast" if args.amp else "fp32") + (
             ", activation checkpointing" if args.checkpoint_activations else "")
@@ -95,17 +107,11 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_forecast(args: argparse.Namespace) -> int:
-    from informer.bench.suite import forecast_bench, machine
+    from informer.bench.suite import forecast_bench
 
     spec = _bench_spec(args)
     result = forecast_bench(spec)
-    if "error" in result:
-        raise InformerError(f"benchmark failed: {result['error']}")
-    payload = {"benchmark": "forecast", "machine": machine(), "spec": spec, "result": result}
-    _write_json(args.out, payload)
-    if args.json:
-        print(json.dumps(payload, indent=2))
-    else:
+    if not _record_result(args, "forecast", spec, result):
         one, many = result["batch_1"], result["batch_32"]
         print(f"forecast latency (batch 1): {one['median_s'] * 1e3:.1f} ms")
         print(f"throughput (batch 32): {many['forecasts_per_s']:.0f} forecasts/s "

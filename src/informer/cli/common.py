@@ -268,24 +268,37 @@ def flag_spellings(parser: argparse.ArgumentParser | None) -> dict[str, tuple[st
     return spellings
 
 
+# The flag of every setting, for messages about settings the running command has no flag for
+# (``evaluate`` reading a file that needs ``fill``): they are spelled as ``informer train`` does.
+_TRAIN_SPELLINGS = {name: ("--" + name.replace("_", "-"), None) for fields in _FIELDS.values() for name in fields}
+_TRAIN_SPELLINGS.update(kind=("--model", None), at=("--at", None), out=("--out", None),
+                        overwrite=("--overwrite", None))
+
+
 def user_words(message: str, parser: argparse.ArgumentParser | None) -> str:
     """Spell the settings a library message names as this command's flags.
 
     `` `name` `` becomes ``--name-with-dashes`` and `` `name=value` `` becomes
     ``--name-with-dashes value`` (``--flag``/``--no-flag`` for true/false of an on/off flag); a
     section prefix (``data.``, ``model.``, ``train.``) is dropped, bare ``section.key`` words
-    are spelled as flags too, and anything that is not a flag of the command stays as written.
+    are spelled as flags too. A quoted setting the command has no flag for is spelled as
+    ``informer train`` spells it; any other quoted name stays as written.
     """
     spellings = flag_spellings(parser)
+    options = set(parser._option_string_actions) if parser is not None else set()
 
     def known(section: str | None, name: str) -> bool:
         return name in spellings and (section is None or name in _FIELDS[section])
 
     def quoted(match: re.Match) -> str:
         section, name, value = match.groups()
-        if not known(section, name):
+        if known(section, name):
+            flag, negative = spellings[name]
+        elif name in _TRAIN_SPELLINGS and (section is None or name in _FIELDS[section]) and \
+                _TRAIN_SPELLINGS[name][0] not in options:  # never a flag this command uses otherwise
+            flag, negative = _TRAIN_SPELLINGS[name]
+        else:
             return match.group(0)
-        flag, negative = spellings[name]
         if value is None:
             return flag
         if negative is not None and value.lower() in ("true", "false"):

@@ -107,10 +107,9 @@ def register(commands) -> None:
         help="train a model and write a run directory",
         description="Train a model (Informer, DLinear or the repeat baseline) and write a run directory "
         "(config, weights, scaler, metrics, history, log).",
-        examples=("informer train --data ETTh1 --features S --attn full --epochs 10 --out runs/etth1-s-full",
-                  "informer train --data ETTh1 --model linear --individual",
-                  "informer train --data meters.csv --target load --freq 15min --model repeat",
-                  "informer train --config settings.toml --set train.lr=5e-5 --itr 3"),
+        examples=("informer train --data ETTh1 --attn full --config settings.toml --set train.lr=5e-5 --itr 3",
+                  "informer train --data meters.csv --target load --freq 15min --model linear --individual",
+                  "informer train --data ETTh1 --model repeat --pred-len 96 --out runs/etth1-repeat"),
     )
     add_data_arguments(train)
     add_model_arguments(train)

@@ -17,6 +17,7 @@ from torch import nn
 from informer.batches import Batch, eval_generator, run_batch, unwrap
 from informer.data.frequency import future_dates
 from informer.data.loading import TimeSeries
+from informer.data.pipeline import target_columns
 from informer.data.scaling import Scaler, inverse_scale, scale
 from informer.data.timefeatures import time_marks
 from informer.errors import DataError
@@ -79,7 +80,6 @@ def forecast_frame(
     series: TimeSeries,
     *,
     scaler: Scaler,
-    output_columns: tuple[str, ...],
     features: str,
     embed: str,
     seq_len: int,
@@ -91,6 +91,9 @@ def forecast_frame(
     amp: bool = False,
 ) -> pd.DataFrame:
     """Forecast ``pred_len`` steps after the data (or after ``at``).
+
+    ``scaler`` is the run's (every input column, the target last); ``features`` decides which
+    columns are forecast (all for M, the target for S and MS).
 
     Returns:
         A frame with ``date_col`` (the future timestamps) and one column per predicted series,
@@ -108,6 +111,7 @@ def forecast_frame(
                            amp=amp)  # (1, pred_len, c_out)
     finally:
         model.train(was_training)
+    output_columns = scaler.columns[target_columns(features)]
     values = inverse_scale(out[0].cpu().numpy(), scaler.select(output_columns))  # (pred_len, c_out)
     frame = pd.DataFrame({date_col: future})
     for j, name in enumerate(output_columns):

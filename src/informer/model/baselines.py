@@ -115,6 +115,7 @@ class Repeat(_Baseline):
 
     kind = "repeat"
     trainable = False
+    config_fields = ()
 
     def __init__(self, *, enc_in: int, c_out: int, seq_len: int, pred_len: int, label_len: int = 0,
                  freq: str = "h") -> None:
@@ -171,17 +172,18 @@ class Linear(_Baseline):
         seq_len: encoder input steps.
         pred_len: steps to forecast.
         moving_avg: moving-average window of the trend, in steps.
-        individual: one pair of maps per channel instead of one pair shared by all channels.
+        individual: one pair of maps per output channel instead of one pair shared by all.
         label_len: known steps of the (ignored) decoder input, for :meth:`input_shapes`.
         freq: paper letter of the data frequency, for the (ignored) time features' width.
 
     Raises:
-        ConfigError: (a ``ValueError``) for a non-positive size, ``c_out > enc_in``, a non-bool
-            ``individual`` or an unknown freq.
+        ConfigError: (a ``ValueError``) for a non-positive size, ``c_out > enc_in``,
+            ``moving_avg > seq_len``, a non-bool ``individual`` or an unknown freq.
     """
 
     kind = "linear"
     trainable = True
+    config_fields = ("moving_avg", "individual")
 
     def __init__(self, *, enc_in: int, c_out: int, seq_len: int, pred_len: int, moving_avg: int = 25,
                  individual: bool = False, label_len: int = 0, freq: str = "h") -> None:
@@ -189,7 +191,13 @@ class Linear(_Baseline):
             raise ConfigError(f"individual must be true or false, got {individual!r}")
         super().__init__(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, moving_avg=moving_avg,
                          individual=individual, label_len=label_len, freq=freq)
-        channels = enc_in if individual else None
+        if moving_avg > seq_len:
+            raise ConfigError(f"`moving_avg` ({moving_avg}) is longer than `seq_len` ({seq_len}): the trend would "
+                              f"mostly average padding; choose `moving_avg` <= {seq_len}")
+        # Only the last c_out channels are forecast, and every map reads one channel's own past:
+        # mapping just those gives the published model's forecast (for MS, the target's) without
+        # computing, or storing, forecasts that are thrown away.
+        channels = c_out if individual else None
         self.seasonal = _TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
         self.trend = _TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
 
@@ -208,6 +216,7 @@ class Linear(_Baseline):
             ValueError: if x_enc is not (B, seq_len, enc_in).
         """
         self._check_x_enc(x_enc)
-        seasonal, trend = decompose(x_enc, self._settings["moving_avg"])  # (B, seq_len, C) each
-        forecast = self.seasonal(seasonal.transpose(1, 2)) + self.trend(trend.transpose(1, 2))  # (B, C, pred_len)
-        return forecast.transpose(1, 2)[:, :, -self._settings["c_out"]:].contiguous()  # (B, pred_len, c_out)
+        outputs = x_enc[:, :, -self._settings["c_out"]:]  # (B, seq_len, c_out)
+        seasonal, trend = decompose(outputs, self._settings["moving_avg"])  # (B, seq_len, c_out) each
+        forecast = self.seasonal(seasonal.transpose(1, 2)) + self.trend(trend.transpose(1, 2))  # (B, c_out, pred_len)
+        return forecast.transpose(1, 2).contiguous()  # (B, pred_len, c_out)

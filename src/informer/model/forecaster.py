@@ -5,6 +5,8 @@ contract, so a new kind of model needs a class that meets it and a line in :data
 
 * ``kind``: its name in :data:`MODEL_KINDS` and in ``config.json`` (class attribute);
 * ``trainable``: whether it has weights to fit (the repeat baseline has none);
+* ``config_fields``: the :class:`~informer.config.ModelConfig` fields it reads (class attribute),
+  so that settings another kind would read can be reported as ignored;
 * ``settings``: its constructor's keyword arguments as JSON-ready values, so that
   ``cls(**model.settings)`` rebuilds the same model;
 * ``pred_len``: how many steps it forecasts;
@@ -22,6 +24,7 @@ the last input channel.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
@@ -37,6 +40,11 @@ from informer.model.informer import Informer
 class Forecaster(Protocol):
     kind: ClassVar[str]
     trainable: ClassVar[bool]
+    config_fields: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, *, enc_in: int, c_out: int, seq_len: int, label_len: int,
+                    pred_len: int, freq: str) -> "Forecaster": ...
 
     @property
     def settings(self) -> dict[str, Any]: ...
@@ -50,7 +58,16 @@ class Forecaster(Protocol):
                 generator: torch.Generator | None = None) -> Tensor: ...
 
 
+# One entry per name in informer.config.MODEL_KINDS (a test keeps the two in step).
 MODEL_KINDS: dict[str, type[nn.Module]] = {"informer": Informer, "linear": Linear, "repeat": Repeat}
+
+
+def ignored_settings(config: ModelConfig) -> list[str]:
+    """The fields of ``config`` set away from their defaults that its kind does not read."""
+    default = ModelConfig()
+    reads = {"kind", *MODEL_KINDS[config.kind].config_fields}
+    return [f.name for f in dataclasses.fields(config)
+            if f.name not in reads and getattr(config, f.name) != getattr(default, f.name)]
 
 
 def build_forecaster(config: ModelConfig, *, enc_in: int, c_out: int, seq_len: int, label_len: int,
@@ -71,4 +88,4 @@ def rebuild_forecaster(kind: str, settings: dict[str, Any]) -> nn.Module:
     try:
         return MODEL_KINDS[kind](**settings)
     except TypeError as error:
-        raise ConfigError(f"settings do not fit a {kind} model ({error})") from error
+        raise ConfigError(f"settings do not fit the model kind {kind!r} ({error})") from error

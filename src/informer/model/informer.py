@@ -144,6 +144,7 @@ class Informer(nn.Module):
 
     kind = "informer"
     trainable = True
+    config_fields = _ARCHITECTURE
 
     @classmethod
     def from_config(cls, config: ModelConfig, *, enc_in: int, c_out: int, seq_len: int, label_len: int,
