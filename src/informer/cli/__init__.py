@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from informer import __version__
-from informer.cli import bench, datasets, runs
+from informer.cli import bench, datasets, reproduce, runs
 from informer.cli.common import Parser, console_logging, normalise_argv, user_words
 from informer.errors import InformerError, NonFiniteLossError
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"informer {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (datasets, runs, bench):
+    for group in (datasets, runs, bench, reproduce):
         group.register(commands)
     return parser
 
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(normalise_argv(parser, sys.argv[1:] if argv is None else argv))
     command = getattr(args, "command_parser", None)
-    chatty = args.verbose or args.command in ("train", "bench")  # long work reports progress
+    chatty = args.verbose or args.command in ("train", "bench", "reproduce")  # long work reports progress
     console_logging(logging.INFO if chatty else logging.WARNING, command)
     if getattr(args, "handler", None) is None:
         (command or parser).print_help()
