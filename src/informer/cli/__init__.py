@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from informer import __version__
-from informer.cli import bench, datasets, reproduce, runs
+from informer.cli import bench, datasets, published, reproduce, runs
 from informer.cli.common import Parser, console_logging, normalise_argv, user_words
 from informer.errors import InformerError, NonFiniteLossError
 
@@ -49,7 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(normalise_argv(parser, sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((i for i, token in enumerate(argv) if not token.startswith("-")), None)
+    if command is not None and argv[command] == "train" and published.is_published(argv[command + 1 :]):
+        try:
+            translated, notes = published.translate(argv[command + 1 :])
+        except InformerError as error:
+            print(f"informer: error: {error}", file=sys.stderr)
+            return 2
+        print(f"informer: {'; '.join(notes)}", file=sys.stderr)
+        argv = argv[: command + 1] + translated
+    args = parser.parse_args(normalise_argv(parser, argv))
     command = getattr(args, "command_parser", None)
     chatty = args.verbose or args.command in ("train", "bench", "reproduce")  # long work reports progress
     console_logging(logging.INFO if chatty else logging.WARNING, command)

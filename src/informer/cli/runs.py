@@ -59,6 +59,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if "mean" in m:
         print(f"over {len(m['runs'])} seeds: mse {m['mean']['mse']:.6f} +- {m['std']['mse']:.6f}  "
               f"mae {m['mean']['mae']:.6f} +- {m['std']['mae']:.6f}")
+    if args.inverse:
+        o = m["original_units"]
+        print(f"test (original units): mse {o['mse']:.6f}  mae {o['mae']:.6f}")
+    if args.do_predict:
+        from informer.rundir import atomic_write
+
+        frame = run.forecast()
+        atomic_write(out / "forecast.csv", lambda tmp: frame.to_csv(tmp, index=False))
+        print(f"forecast of the {len(frame)} steps after the data: {out / 'forecast.csv'}")
     return 0
 
 
@@ -121,6 +130,10 @@ def register(commands) -> None:
                        help="continue a run that was stopped after one of its epochs (its settings are kept)")
     group.add_argument("--progress", action=argparse.BooleanOptionalAction,
                        help="progress bar (default: when stderr is a terminal)")
+    # What the published --do_predict and --inverse become (informer.cli.published).
+    group.add_argument("--do-predict", action="store_true",
+                       help="after training, write forecast.csv (the steps after the data) into the run directory")
+    group.add_argument("--inverse", action="store_true", help="also print the test metrics in original units")
 
     evaluate = add_command(
         commands, "evaluate", cmd_evaluate,
