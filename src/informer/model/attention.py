@@ -23,6 +23,7 @@ and ProbSparse attention equals full attention.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 import math
 
 import torch
@@ -59,6 +60,10 @@ def _check_heads(q: Tensor, k: Tensor, v: Tensor, *, causal: bool) -> tuple[int,
     return batch, heads, length_q, length_k, width
 
 
+# Receives (name, tensor, facts) from inside an attention call; see informer.explain.
+Observer = Callable[[str, Tensor, dict], None]
+
+
 def _dropout(weights: Tensor, p: float, generator: torch.Generator | None) -> Tensor:
     return dropout(weights, p, training=True, generator=generator)
 
@@ -78,6 +83,7 @@ def full_attention(
     dropout_p: float = 0.0,
     generator: torch.Generator | None = None,
     chunk: int | None = None,
+    observe: Observer | None = None,
 ) -> Tensor:
     """Canonical scaled dot-product attention (the paper's Informer-dagger uses it everywhere).
 
@@ -98,6 +104,8 @@ def full_attention(
         dropout_p: dropout on the attention weights (pass 0 in evaluation).
         generator: source of the dropout mask; torch's global generator when None.
         chunk: weights per group, or None to compute the whole matrix at once.
+        observe: called with the attention weights (B, H, L_Q, L_K) for ``informer explain``
+            (computed once more, only then).
 
     Returns:
         The attended values (B, H, L_Q, E).
@@ -107,6 +115,11 @@ def full_attention(
     """
     batch, heads, length_q, length_k, width = _check_heads(q, k, v, causal=causal)
     scale = 1.0 / math.sqrt(width) if scale is None else scale
+    if observe is not None:
+        scores = q @ k.transpose(-2, -1) * scale  # (B, H, L_Q, L_K)
+        if causal:
+            scores = scores.masked_fill(torch.ones_like(scores, dtype=torch.bool).triu(1), float("-inf"))
+        observe("weights", torch.softmax(scores, dim=-1), {})
     if chunk is not None and q.device.type == "cpu" and batch * heads * length_q * length_k > chunk:
         return _chunked_full_attention(q, k, v, causal=causal, scale=scale, dropout_p=dropout_p,
                                        generator=generator, chunk=chunk)
@@ -330,6 +343,7 @@ def prob_sparse_attention(
     generator: torch.Generator | None = None,
     lazy_causal: str = "cumsum",
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    observe: Observer | None = None,
 ) -> tuple[Tensor, Tensor]:
     """ProbSparse self-attention as the published code computes it (see the module docstring).
 
@@ -347,6 +361,8 @@ def prob_sparse_attention(
             the result is deterministic. torch's global generator when None.
         lazy_causal: ``"cumsum"`` (published) or ``"cummean"``, for lazy queries when causal.
         memory_limit: element budget of the sampling intermediates (:func:`query_sparsity`).
+        observe: called with each intermediate (name, tensor, facts) for ``informer explain``;
+            it also gets the sampled score matrix (B, H, L_Q, S), which is computed only then.
 
     Returns:
         ``(out, kept_queries)``: the attended values (B, H, L_Q, E) and the time indices of the
@@ -370,6 +386,16 @@ def prob_sparse_attention(
     sparsity = query_sparsity(q, k, sampled_keys, memory_limit=memory_limit)  # (B, H, L_Q)
     kept = kept_query_count(factor, length_q)
     kept_queries = sparsity.topk(kept, dim=-1).indices  # (B, H, U)
+    if observe is not None:
+        sampled = sampled_keys.shape[1]
+        observe("sampled_keys", sampled_keys, {"c": factor, "L": length_k, "ceil_ln_L": math.ceil(math.log(length_k)),
+                                               "S": sampled})
+        k_sampled = k[:, :, sampled_keys]  # (B, H, L_Q, S, E)
+        observe("sampled_scores", (q.unsqueeze(-2) @ k_sampled.transpose(-2, -1)).squeeze(-2), {})  # (B, H, L_Q, S)
+        observe("sparsity", sparsity, {})
+        observe("kept_queries", kept_queries, {"c": factor, "L": length_q,
+                                               "ceil_ln_L": math.ceil(math.log(length_q)) if length_q > 1 else 0,
+                                               "U": kept})
 
     rows = kept_queries.unsqueeze(-1).expand(batch, heads, kept, width)  # (B, H, U, E)
     scores = q.gather(2, rows) @ k.transpose(-2, -1)  # (B, H, U, L_K)
@@ -383,6 +409,10 @@ def prob_sparse_attention(
 
     context = lazy_context(v, length_q, causal=causal, lazy_causal=lazy_causal)  # (B, H, L_Q, E)
     out = context.scatter(2, rows, active.to(context.dtype))  # (B, H, L_Q, E)
+    if observe is not None:
+        observe("kept_scores", scores, {})
+        observe("kept_weights", weights, {})
+        observe("lazy_context", context, {"fill": lazy_causal if causal else "mean"})
     return out, kept_queries
 
 
@@ -399,6 +429,7 @@ class FullAttention(nn.Module):
         self.dropout = dropout
         self.kept_queries: Tensor | None = None
         self.checkpoint_activations = False  # then large weight matrices go in recomputed groups
+        self.observer: Observer | None = None  # informer explain's view of the intermediates
 
     def forward(
         self, q: Tensor, k: Tensor, v: Tensor, generator: torch.Generator | None = None
@@ -412,6 +443,7 @@ class FullAttention(nn.Module):
             dropout_p=self.dropout if self.training else 0.0,
             generator=generator,
             chunk=FULL_ATTENTION_CHUNK if self.checkpoint_activations else None,
+            observe=self.observer,
         )
 
     def extra_repr(self) -> str:
@@ -444,6 +476,7 @@ class ProbSparseAttention(nn.Module):
         self.lazy_causal = lazy_causal
         self.memory_limit = memory_limit
         self.kept_queries: Tensor | None = None
+        self.observer: Observer | None = None  # informer explain's view of the intermediates
 
     def forward(
         self, q: Tensor, k: Tensor, v: Tensor, generator: torch.Generator | None = None
@@ -459,6 +492,7 @@ class ProbSparseAttention(nn.Module):
             generator=generator,
             lazy_causal=self.lazy_causal,
             memory_limit=self.memory_limit,
+            observe=self.observer,
         )
         self.kept_queries = kept_queries
         return out

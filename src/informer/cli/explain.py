@@ -1,0 +1,82 @@
+"""``informer explain``: every stage of one forward pass, with its shape and meaning."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from informer.cli.common import (
+    DATA_FLAGS,
+    MODEL_FLAGS,
+    add_command,
+    add_data_arguments,
+    add_model_arguments,
+    positive_int,
+    run_config,
+)
+from informer.config import replace
+
+
+def explained_batch(args: argparse.Namespace):
+    """The model (a run's, or a new one from the flags) and a real batch of its data's test windows."""
+    import torch
+    from torch.utils.data import DataLoader, Subset
+
+    from informer.data.pipeline import prepare
+    from informer.model.forecaster import build_forecaster
+
+    if args.run_dir:
+        from informer.run import load_run
+
+        run = load_run(args.run_dir)
+        config, model, scaler = run.config, run.model, run.scaler
+        data_config = replace(config.data, cols=run.columns, target=run.target, freq=run.freq)
+        data = prepare(data_config, embed=config.model.embed, scaler=scaler, require=("test",))
+    else:
+        config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS})
+        data = prepare(config.data, embed=config.model.embed, require=("test",))
+        torch.manual_seed(config.train.seed)
+        d = config.data
+        model = build_forecaster(config.model, enc_in=data.n_columns, c_out=len(data.output_columns),
+                                 seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len,
+                                 freq=data.series.letter)
+    dataset = data.dataset("test")
+    window = min(args.window, len(dataset) - 1)
+    windows = Subset(dataset, range(window, min(window + args.batch_size, len(dataset))))
+    batch = next(iter(DataLoader(windows, batch_size=args.batch_size)))
+    return config, model, batch
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from informer.explain import format_trace, trace
+
+    config, model, batch = explained_batch(args)
+    stages = trace(model, batch, features=config.data.features, seed=config.train.seed)
+    if args.json:
+        print(json.dumps([stage.to_dict() for stage in stages], indent=2))
+    else:
+        trained = "the run's trained weights" if args.run_dir else "freshly initialised weights"
+        print(f"{config.model.kind} on {config.data.data}, {len(batch[0])} test windows from window {args.window}, "
+              f"{trained}\n")
+        print(format_trace(stages))
+    return 0
+
+
+def register(commands) -> None:
+    parser = add_command(
+        commands, "explain", cmd_explain,
+        help="every stage of one forward pass: shapes, and what each one is",
+        description="Run one forward pass on a real batch of test windows and print every stage in order "
+        "(inputs, embeddings, per-head Q/K/V, ProbSparse's sampled keys and kept queries, distilling, "
+        "decoder, output) with its shape and meaning, read from hooks on the real model.",
+        examples=("informer explain --data ETTh1",
+                  "informer explain --data ETTh1 --stack --s-layers 3,2,1 --json",
+                  "informer explain --run runs/etth1 --batch-size 4"),
+    )
+    parser.add_argument("--run", dest="run_dir", metavar="RUN_DIR",
+                        help="explain a trained run (its model, data and scaler) instead of the flags' model")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="windows in the batch (default: 32)")
+    parser.add_argument("--window", type=int, default=0, help="first test window of the batch (default: 0)")
+    parser.add_argument("--json", action="store_true", help="a list of {name, shape, meaning, ...} objects")
+    add_data_arguments(parser)
+    add_model_arguments(parser)
