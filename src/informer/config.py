@@ -73,7 +73,11 @@ class DataConfig:
 
     ``data`` is a bundled dataset name (see ``informer datasets``) or a path to a CSV or
     Parquet file. ``target``, ``freq`` and ``split`` default to the bundled preset's values,
-    else to the last column, the inferred frequency and the 70/10/20 ratio split.
+    else to the last column, the inferred frequency and the 70/10/20 ratio split. A declared
+    ``freq`` must agree with the timestamps; ``time_freq`` picks other time features than the
+    data's own (the published ETTm scripts used the hourly ones on 15-minute data).
+    ``decimal`` is the decimal mark of a CSV (detected for ``;``-separated files when None);
+    ``dayfirst`` reads ``13/01/2010`` as 13 January.
     """
 
     data: str = "ETTh1"
@@ -87,9 +91,14 @@ class DataConfig:
     seq_len: int = 96
     label_len: int = 48
     pred_len: int = 24
+    time_freq: str | None = None
+    decimal: str | None = None
+    dayfirst: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self, "data")
+        if self.decimal is not None:
+            _one_of("data", "decimal", self.decimal, (".", ","))
         _positive("data", seq_len=self.seq_len, label_len=self.label_len, pred_len=self.pred_len)
         if self.label_len > self.seq_len:
             raise ConfigError(

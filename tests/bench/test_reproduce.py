@@ -109,7 +109,7 @@ def test_the_preset_table_holds_every_published_line():
     assert all(p.time_freq == "h" for p in find_presets(dataset="ETTm1"))
     assert [p.factor for p in PRESETS if p.factor != 5] == [3, 3]
     config = find_presets(dataset="ETTm1", features="S", horizons=(24,))[0].config()
-    assert (config.data.freq, config.data.seq_len, config.model.d_model, config.train.epochs) == ("h", 96, 512, 6)
+    assert (config.data.time_freq, config.data.seq_len, config.model.d_model, config.train.epochs) == ("h", 96, 512, 6)
 
 
 def test_dry_run_lists_and_estimates(tiny, capsys):

@@ -28,7 +28,7 @@ def test_a_published_script_line_runs_with_its_published_meaning(tmp_path, capsy
     assert "test (original units)" in captured.out
     config = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
     assert config["model"]["distil"] is False and config["model"]["mix"] is True  # --distil switched it off
-    assert (config["data"]["freq"], config["data"]["target"], config["data"]["features"]) == ("h", "c", "MS")
+    assert (config["data"]["time_freq"], config["data"]["target"], config["data"]["features"]) == ("h", "c", "MS")
     assert (config["train"]["epochs"], config["train"]["lr"], config["train"]["itr"]) == (1, 1e-3, 1)
     forecast = pd.read_csv(tmp_path / "run" / "forecast.csv")
     assert list(forecast.columns) == ["date", "c"] and len(forecast) == 6
@@ -40,7 +40,7 @@ def test_published_datasets_resolve_to_the_file_or_the_bundled_copy(tmp_path):
     (tmp_path / "ETTm1.csv").write_text("date,OT\n")
     args, _ = translate(["--data", "ETTm1", f"--root_path={tmp_path}"])
     assert args[args.index("--data") + 1] == str(tmp_path / "ETTm1.csv")
-    assert args[args.index("--split") + 1] == "ett_minute" and args[args.index("--freq") + 1] == "h"
+    assert args[args.index("--split") + 1] == "ett_minute" and args[args.index("--time-freq") + 1] == "h"
     args, _ = translate(["--data", "WTH", "--des", "x"])
     assert args[args.index("--target") + 1] == "WetBulbCelsius" and args[args.index("--itr") + 1] == "2"
     with pytest.raises(ConfigError, match="ECL.csv: missing"):
@@ -60,6 +60,7 @@ def test_published_flags_with_other_meanings():
 def test_our_own_vocabulary_is_not_read_as_published():
     assert not is_published(["--data", "ETTh1", "--distil", "--seq_len", "96", "--model", "informerstack"])
     assert is_published(["--seq-len", "96", "--des", "Exp"])
+    assert not is_published(["--train_epochs", "1", "--learning_rate", "1e-3", "--use_amp"])
 
 
 def test_unsupported_published_options_are_one_line_errors(capsys):

@@ -42,7 +42,7 @@ class Preset:
         data = {"data": self.dataset, "features": self.features, "seq_len": self.seq_len,
                 "label_len": self.label_len, "pred_len": self.pred_len}
         if self.time_freq is not None:
-            data["freq"] = self.time_freq
+            data["time_freq"] = self.time_freq
         return {"data": data, "model": {"e_layers": self.e_layers, "d_layers": self.d_layers, "factor": self.factor}}
 
     def config(self) -> RunConfig:

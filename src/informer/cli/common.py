@@ -91,8 +91,8 @@ def column_list(text: str) -> tuple[str, ...]:
 # the dataclass default: defaults < kind defaults < --config < flags < --set.
 DATA_FLAGS = {
     name: ("data", name)
-    for name in ("data", "features", "target", "cols", "date_col", "freq", "fill", "split", "seq_len",
-                 "label_len", "pred_len")
+    for name in ("data", "features", "target", "cols", "date_col", "freq", "time_freq", "fill", "split", "seq_len",
+                 "label_len", "pred_len", "decimal", "dayfirst")
 }
 MODEL_FLAGS = {
     name: ("model", name)
@@ -124,6 +124,12 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, with_data: bool = Tru
     group.add_argument("--date-col", help="name of the datetime column (default: date)")
     group.add_argument("--freq", help="frequency: pandas alias (15min, h, D) or paper letter (t, h, d, 15t); "
                                       "default: inferred")
+    group.add_argument("--time-freq", help="time features of another frequency than the data's, e.g. h on "
+                                           "15-minute data as the published ETTm scripts (default: the data's)")
+    group.add_argument("--decimal", choices=(".", ","),
+                       help="decimal mark of the CSV (default: '.', or ',' detected in ';'-separated files)")
+    group.add_argument("--dayfirst", action=argparse.BooleanOptionalAction,
+                       help="read dates such as 13/01/2010 as day/month/year (default: off)")
     group.add_argument("--fill", choices=FILL_METHODS, help="repair missing/infinite values instead of refusing them")
     group.add_argument("--split", help="split preset: ett_hour, ett_minute, ratio or ratio:0.7,0.1,0.2 "
                                        "(default: the dataset's, else ratio)")

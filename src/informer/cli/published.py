@@ -9,7 +9,8 @@ read with the published meanings and defaults, so replacing the program name is 
 * ``--root_path`` / ``--data_path`` name the file; ``--data`` ETTh1, ETTh2, ETTm1, ETTm2 or WTH
   takes its standard file name, target and split (the bundled, byte-identical copy when the file
   is not there); another ``--data`` (``custom``) reads ``root_path/data_path`` with the ratio split;
-* published defaults that differ from ours: ``--freq h``, ``--target OT``, ``--itr 2``;
+* published defaults that differ from ours: ``--freq h``, ``--target OT``, ``--itr 2``; the
+  published ``--freq`` picks the time features only, so it becomes ``--time-freq``;
 * ``--distil`` means ``--no-distil``, ``--mix`` means ``--no-mix``; ``--cols a b c`` is a list;
 * ``--do_predict`` writes ``forecast.csv`` into the run directory, ``--inverse`` reports the
   test metrics in original units too;
@@ -28,9 +29,10 @@ from informer.data.bundled import find_bundled
 from informer.errors import ConfigError
 
 # Flags only the published entry point has: one of them marks a published command line.
+# (--train_epochs, --learning_rate and --use_amp mean what --epochs, --lr and --amp mean: they are
+# accepted everywhere and mark nothing.)
 PUBLISHED_ONLY = {"root_path", "data_path", "des", "checkpoints", "enc_in", "dec_in", "c_out", "padding",
-                  "output_attention", "do_predict", "inverse", "use_gpu", "gpu", "use_multi_gpu", "devices",
-                  "train_epochs", "learning_rate", "use_amp"}
+                  "output_attention", "do_predict", "inverse", "use_gpu", "gpu", "use_multi_gpu", "devices"}
 # The published program's own table of datasets: file name, target and our split preset.
 PUBLISHED_DATA = {"ETTh1": ("ETTh1.csv", "OT", "ett_hour"), "ETTh2": ("ETTh2.csv", "OT", "ett_hour"),
                   "ETTm1": ("ETTm1.csv", "OT", "ett_minute"), "ETTm2": ("ETTm2.csv", "OT", "ett_minute"),
@@ -116,10 +118,13 @@ def translate(argv: Sequence[str]) -> tuple[list[str], list[str]]:
             notes.append(f"{path} not found: using the bundled {data}")
         else:
             raise ConfigError(f"{path}: missing; the published {data} file is not bundled with informer")
+    elif "data_path" not in given and "root_path" not in given and (Path(data).is_file() or find_bundled(data)):
+        result.extend(["--data", data])  # this project's --data: a file or a bundled name
     else:
         result.extend(["--data", str(root / (given.get("data_path") or ["ETTh1.csv"])[0])])
     result.extend(["--target", target or "OT"])
-    result.extend(["--freq", (given.get("freq") or ["h"])[0]])
+    # published --freq picks the time features only ("freq for time features encoding")
+    result.extend(["--time-freq", (given.get("freq") or ["h"])[0]])
     result.extend(["--itr", (given.get("itr") or ["2"])[0]])
     ignored = [f"--{name}" for name in _IGNORED if name in given]
     notes.insert(0, "read with the published main_informer.py meanings (--distil and --mix switch off; "

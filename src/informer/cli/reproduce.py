@@ -71,7 +71,7 @@ def register(commands) -> None:
         "and regenerate the results table.",
         examples=("informer reproduce --dataset ETTh1 --features M --horizons 24,48 --seeds 3 --dry-run",
                   "informer reproduce --dataset ETTh1 --features M --horizons 24 --seeds 3 --attn full --amp",
-                  "nohup informer reproduce --dataset ETTh2 --horizons 24 --seeds 3 --amp > reproduce.log 2>&1 &"),
+                  "informer reproduce --dataset WTH --features S --seeds 5 --amp --device cuda"),
     )
     parser.add_argument("--dataset", help="ETTh1, ETTh2, ETTm1 or WTH (default: all)")
     parser.add_argument("--features", choices=FEATURE_MODES, help="M or S (default: both)")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from informer.config import DataConfig
 from informer.data.bundled import BUNDLED, BundledDataset, find_bundled
@@ -43,11 +45,12 @@ class TimeSeries:
     target: str
     freq: str
     split: str
+    time_freq: str | None = None  # other time features than the data's own frequency gives
 
     @property
     def letter(self) -> str:
         """The paper's frequency letter (``h``, ``t``, ...), which picks the time features."""
-        return paper_letter(self.freq)
+        return paper_letter(self.time_freq or self.freq)
 
     def __len__(self) -> int:
         return len(self.dates)
@@ -79,11 +82,13 @@ def resolve_source(data: str) -> _Source:
     return _Source(path, str(data), None, parquet=path.suffix.lower() in PARQUET_SUFFIXES)
 
 
-def read_table(source: _Source) -> pd.DataFrame:
-    """Read the raw table; cells stay as pandas parses them."""
+def read_table(source: _Source, *, decimal: str | None = None) -> pd.DataFrame:
+    """Read the raw table; cells stay as pandas parses them. ``decimal`` is the CSV's decimal
+    mark; None detects a decimal comma in ``;``-separated files (the spreadsheet dialect of
+    much of Europe)."""
     if source.parquet:
         return _read_parquet(source)
-    return _read_csv(source)
+    return _read_csv(source, decimal)
 
 
 def _read_parquet(source: _Source) -> pd.DataFrame:
@@ -101,7 +106,7 @@ def _read_parquet(source: _Source) -> pd.DataFrame:
     return frame.reset_index(drop=frame.index.name is None)
 
 
-def _read_csv(source: _Source) -> pd.DataFrame:
+def _read_csv(source: _Source, decimal: str | None = None) -> pd.DataFrame:
     encoding = "utf-8-sig"  # strips a byte-order mark if there is one
     try:
         with open(source.path, "rb") as handle:
@@ -128,8 +133,10 @@ def _read_csv(source: _Source) -> pd.DataFrame:
         if name in seen:
             raise DataError(f"{source.label}: column name {name!r} appears more than once in the header")
         seen.add(name)
+    if decimal is None:
+        decimal = _sniff_decimal(source, delimiter, encoding)
     try:
-        frame = pd.read_csv(source.path, sep=delimiter, encoding=encoding, skipinitialspace=True)
+        frame = pd.read_csv(source.path, sep=delimiter, encoding=encoding, skipinitialspace=True, decimal=decimal)
     except UnicodeDecodeError as error:  # a bad byte after the first line
         raise DataError(f"{source.label}: not valid {encoding} text ({error.reason})") from error
     except pd.errors.ParserError as error:
@@ -152,13 +159,40 @@ def _sniff_delimiter(header: str) -> str:
     return ","
 
 
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
+_DECIMAL_POINT = re.compile(r"^[-+]?\d*\.\d+$")
+
+
+def _sniff_decimal(source: _Source, delimiter: str, encoding: str) -> str:
+    """``,`` when a ``;``-separated file writes numbers with a decimal comma (and never a point)."""
+    if delimiter != ";":
+        return "."
+    commas = points = 0
+    with open(source.path, encoding=encoding, newline="") as handle:
+        for number, line in enumerate(handle):
+            if number > 200:
+                break
+            for cell in line.strip().split(";")[1:] if number else ():
+                cell = cell.strip().strip('"')
+                commas += bool(_DECIMAL_COMMA.match(cell))
+                points += bool(_DECIMAL_POINT.match(cell))
+    if commas and not points:
+        log.info("%s: ';'-separated with decimal commas; reading 0,5 as 0.5", source.label)
+        return ","
+    return "."
+
+
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.DatetimeIndex:
-    """Parse the date column into naive timestamps, or say which cell is wrong."""
+def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source, *, dayfirst: bool = False) -> pd.DatetimeIndex:
+    """Parse the date column into naive timestamps, or say which cell is wrong.
+
+    Integer years (``1700``, ``2016``) are yearly timestamps; UTC stamps (``...Z``, ``+00:00``)
+    become naive UTC times; ``dayfirst`` reads ``13/01/2010`` as 13 January.
+    """
     if date_col not in frame.columns:
         hint = _date_column_hint(frame, date_col)
         raise DataError(f"{source.label}: no date column {date_col!r}{hint}")
@@ -169,24 +203,17 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Datet
         raise DataError(f"{source.label}, {source.where(row)}: empty value in date column {date_col!r}")
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
+    elif _years(raw):
+        parsed = pd.to_datetime(raw.astype(np.int64).astype(str), format="%Y")
     elif pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         raise DataError(
             f"{source.label}: date column {date_col!r} holds numbers, not timestamps "
-            "(expected text such as 2016-07-01 00:00:00)"
+            "(expected text such as 2016-07-01 00:00:00, or whole years)"
         )
     else:
         text = raw.astype(str).str.strip()
         try:
-            with warnings.catch_warnings():
-                # pandas warns when it falls back to per-element parsing; the checks below
-                # already say which cell does not parse, so the warning would only be noise.
-                warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
-                parsed = pd.to_datetime(text, errors="coerce")
-                if parsed.isna().any():
-                    # e.g. midnight written as a bare date among full timestamps
-                    retry = pd.to_datetime(text, errors="coerce", format="ISO8601")
-                    if retry.isna().sum() < parsed.isna().sum():
-                        parsed = retry
+            parsed = _to_datetime(text, dayfirst=dayfirst)
         except (ValueError, TypeError) as error:  # e.g. mixed time-zone offsets
             reason = _first_line(error)
             if "timezone" in reason.lower() or "time zone" in reason.lower():
@@ -195,17 +222,50 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Datet
         bad = parsed.isna().to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
+            hint = ""
+            if not dayfirst:
+                try:
+                    if not _to_datetime(text, dayfirst=True).isna().any():
+                        hint = "; the dates look day-first (day/month/year): pass `dayfirst=true`"
+                except (ValueError, TypeError):
+                    pass
             raise DataError(
                 f"{source.label}, {source.where(row)}: cannot parse {text.iloc[row]!r} in date column "
-                f"{date_col!r} as a timestamp in the format of the first row ({text.iloc[0]!r})"
+                f"{date_col!r} as a timestamp in the format of the first row ({text.iloc[0]!r}){hint}"
             )
     dates = pd.DatetimeIndex(parsed)
     if dates.tz is not None:
-        raise DataError(
-            f"{source.label}: dates in column {date_col!r} carry a time zone ({dates.tz}); "
-            "write them as naive local or UTC times"
-        )
+        if str(dates.tz).upper() not in ("UTC", "UTC+00:00", "+00:00", "ETC/UTC", "GMT"):
+            raise DataError(
+                f"{source.label}: dates in column {date_col!r} carry the time zone {dates.tz}; "
+                "write them as naive local times or as UTC"
+            )
+        log.warning("%s: dates in column %r are UTC; using them as naive UTC times", source.label, date_col)
+        dates = dates.tz_convert(None)
     return dates
+
+
+def _to_datetime(text: pd.Series, *, dayfirst: bool) -> pd.Series:
+    with warnings.catch_warnings():
+        # pandas warns when it falls back to per-element parsing (or ignores dayfirst for ISO
+        # text); the checks after it say which cell does not parse, so warnings are only noise.
+        warnings.filterwarnings("ignore", category=UserWarning)
+        parsed = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
+        if parsed.isna().any():
+            # e.g. midnight written as a bare date among full timestamps
+            retry = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            if retry.isna().sum() < parsed.isna().sum():
+                parsed = retry
+    return parsed
+
+
+def _years(raw: pd.Series) -> bool:
+    """Whole numbers that read as years (1000-2999), increasing: a yearly series."""
+    if not pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        return False
+    values = raw.to_numpy(dtype=np.float64)
+    return bool(np.all(values == np.round(values)) and values.min() >= 1000 and values.max() <= 2999
+                and len(values) > 1 and np.all(np.diff(values) > 0))
 
 
 def _date_column_hint(frame: pd.DataFrame, date_col: str) -> str:
@@ -240,6 +300,52 @@ def check_timestamps(dates: pd.DatetimeIndex, source: _Source, *, strict: bool) 
         "%s: %d repeated or backward timestamps kept, as the published loaders keep them (first: %s, %s)",
         source.label, wrong.size, source.where(row), problem,
     )  # fmt: skip
+
+
+PANDAS_INDEX = "Unnamed: 0"  # the header pandas' to_csv (index=True) gives the row index
+
+
+def _index_column(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.DataFrame:
+    """A first column written by ``df.to_csv(path)`` (header ``Unnamed: 0``): dropped when it is a
+    row counter, used as the date column when it holds the dates and ``date_col`` is absent."""
+    first = frame.columns[0]
+    if first != PANDAS_INDEX or date_col == PANDAS_INDEX or source.parquet:
+        return frame
+    values = frame[first]
+    if pd.api.types.is_integer_dtype(values):
+        start = int(values.iloc[0])
+        if start in (0, 1) and np.array_equal(values.to_numpy(), np.arange(start, start + len(values))):
+            log.warning("%s: dropped the first column, a row counter (the index pandas writes with to_csv)",
+                        source.label)
+            return frame.drop(columns=first)
+    if date_col not in frame.columns and values.dtype == object:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning)
+            if not pd.to_datetime(values.astype(str), errors="coerce").isna().any():
+                log.warning("%s: the unnamed first column holds the dates; reading it as %r", source.label, date_col)
+                return frame.rename(columns={first: date_col})
+    return frame
+
+
+def _declared_freq(text: str, dates: pd.DatetimeIndex, source: _Source) -> str:
+    """A declared frequency, checked against the timestamps' own regular step when they have one.
+
+    Raises:
+        DataError: naming both when they disagree.
+    """
+    freq = parse_freq(text, dates)
+    if len(dates) < 3:
+        return freq
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore")
+        inferred = pd.infer_freq(dates)
+    if inferred is not None and to_offset(inferred) != to_offset(freq):
+        raise DataError(
+            f"{source.label}: `freq` {text!r} disagrees with the timestamps, which step by "
+            f"{to_offset(inferred).freqstr}; drop `freq` to use theirs (to use other time features, "
+            f"set `time_freq`)"
+        )
+    return freq
 
 
 def select_columns(
@@ -290,9 +396,12 @@ def numeric_values(frame: pd.DataFrame, columns: list[str], source: _Source) -> 
             bad = (converted.isna() & column.notna()).to_numpy()
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
+                cell = str(column.iloc[row]).strip()
+                advice = ("a decimal comma: pass `decimal=,`" if _DECIMAL_COMMA.match(cell)
+                          else "choose numeric columns with `cols`")
                 raise DataError(
                     f"{source.label}, {source.where(row)}: column {name!r} holds {column.iloc[row]!r}, "
-                    "not a number (choose numeric columns with `cols`)"
+                    f"not a number ({advice})"
                 )
             column = converted
         arrays.append(column.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -332,8 +441,8 @@ def load_series(config: DataConfig) -> TimeSeries:
             column or line.
     """
     source = resolve_source(config.data)
-    frame = read_table(source)
-    dates = parse_dates(frame, config.date_col, source)
+    frame = _index_column(read_table(source, decimal=config.decimal), config.date_col, source)
+    dates = parse_dates(frame, config.date_col, source, dayfirst=config.dayfirst)
     strict = source.bundled.strict_timestamps if source.bundled else True
     check_timestamps(dates, source, strict=strict)
     preset_target = source.bundled.target if source.bundled else None
@@ -347,12 +456,13 @@ def load_series(config: DataConfig) -> TimeSeries:
     )
     values = repair_missing(numeric_values(frame, columns, source), columns, config.fill, source)
     if config.freq is not None:
-        freq = parse_freq(config.freq, dates)
+        freq = _declared_freq(config.freq, dates, source)
     elif source.bundled is not None:
         freq = source.bundled.freq
     else:
         freq = infer_freq(dates, source=source.label)
     split = config.split or (source.bundled.split if source.bundled else "ratio")
+    time_freq = parse_freq(config.time_freq, dates) if config.time_freq is not None else None
     return TimeSeries(
         source=source.label,
         dates=dates,
@@ -361,4 +471,5 @@ def load_series(config: DataConfig) -> TimeSeries:
         target=target,
         freq=freq,
         split=split,
+        time_freq=time_freq,
     )
