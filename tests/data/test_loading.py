@@ -163,8 +163,22 @@ def test_fill_cannot_invent_a_whole_column(write_csv):
 
 def test_too_short_for_the_windows(write_csv):
     path = write_csv(synthetic_frame(100, 2))
-    with pytest.raises(DataError, match="too few for one window|too short"):
+    # 100 rows: train 70, val 10, test 20; a 24-step horizon does not fit in val
+    with pytest.raises(DataError, match="val 10 .* no seq_len fits: use a shorter `pred_len`"):
         prepare(DataConfig(data=path, seq_len=24, label_len=12, pred_len=24))
+
+
+def test_length_errors_say_what_fits(write_csv):
+    """Issue 13, finding 5: no negative rows; the rows each split has, the rows needed, the longest seq_len."""
+    path = write_csv(synthetic_frame(200, 2))
+    with pytest.raises(DataError) as caught:
+        prepare(DataConfig(data=path, seq_len=150, label_len=12, pred_len=6))
+    message = str(caught.value)
+    assert "train 140, val 20 and test 40 rows of 200" in message
+    assert "seq_len + pred_len = 156 train rows" in message and "the longest `seq_len` that fits is 134" in message
+    assert "-" not in message.split("rows of")[0].split("split")[-1]
+    data = prepare(DataConfig(data=path, seq_len=134, label_len=12, pred_len=6))
+    assert min(data.window_counts().values()) >= 1
 
 
 @pytest.mark.parametrize(

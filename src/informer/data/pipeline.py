@@ -16,7 +16,7 @@ import numpy as np
 from informer.config import DataConfig
 from informer.data.loading import TimeSeries, load_series
 from informer.data.scaling import Scaler, fit_scaler, scale
-from informer.data.splits import SPLIT_NAMES, Borders, split_borders
+from informer.data.splits import SPLIT_NAMES, Borders, length_advice, split_borders
 from informer.data.timefeatures import time_marks
 from informer.data.windows import WindowDataset
 from informer.errors import DataError
@@ -89,18 +89,13 @@ def prepare(
     """
     series = load_series(config)
     try:
-        borders = split_borders(series.split, len(series), config.seq_len)
+        borders = split_borders(series.split, len(series), config.seq_len, pred_len=config.pred_len)
     except DataError as error:
         raise DataError(f"{series.source}: {error}") from error
-    needed = config.seq_len + config.pred_len
     for split in require:
         if borders.windows(split, seq_len=config.seq_len, pred_len=config.pred_len) < 1:
-            start, end = borders[split]
-            raise DataError(
-                f"{series.source}: the {split} split has {end - start} rows (rows {start}..{end - 1}), "
-                f"too few for one window of seq_len + pred_len = {needed}; "
-                "use shorter lengths or more data"
-            )
+            advice = length_advice(series.split, len(series), config.seq_len, config.pred_len)
+            raise DataError(f"{series.source}: the {split} split has no window: {advice}")
     if scaler is None:
         train_start, train_end = borders.train
         scaler = fit_scaler(series.values[train_start:train_end], series.columns)

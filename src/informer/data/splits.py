@@ -49,44 +49,55 @@ class Borders:
         return {split: list(self[split]) for split in SPLIT_NAMES}
 
 
-def split_borders(preset: str, n_rows: int, seq_len: int) -> Borders:
+def split_rows(preset: str, n_rows: int) -> tuple[int, int, int]:
+    """The rows each split owns (without the look-back of val and test): train, val, test.
+
+    Raises:
+        ConfigError: for an unknown preset or malformed ratios.
+        DataError: when the series is too short for an ETT preset.
+    """
+    if preset in _ETT_STEPS_PER_HOUR:
+        month = _HOURS_PER_MONTH * _ETT_STEPS_PER_HOUR[preset]
+        rows = tuple(months * month for months in _ETT_MONTHS)
+        if n_rows < sum(rows):
+            raise DataError(f"the {preset} split needs {sum(rows)} rows, the data has {n_rows}; use `split=ratio`")
+        return rows
+    train_fraction, _, test_fraction = parse_ratio(preset)
+    n_train = int(n_rows * train_fraction)
+    n_test = int(n_rows * test_fraction)
+    return n_train, n_rows - n_train - n_test, n_test
+
+
+def split_borders(preset: str, n_rows: int, seq_len: int, *, pred_len: int | None = None) -> Borders:
     """The borders of ``preset`` for a series of ``n_rows`` rows.
 
     Raises:
         ConfigError: for an unknown preset or malformed ratios.
-        DataError: when the series is too short for the preset.
+        DataError: when the series is too short for the preset or for ``seq_len`` (the message
+            gives each split's rows and, with ``pred_len``, the longest ``seq_len`` that fits).
     """
-    if preset in _ETT_STEPS_PER_HOUR:
-        month = _HOURS_PER_MONTH * _ETT_STEPS_PER_HOUR[preset]
-        train_end = _ETT_MONTHS[0] * month
-        val_end = train_end + _ETT_MONTHS[1] * month
-        test_end = val_end + _ETT_MONTHS[2] * month
-        if n_rows < test_end:
-            raise DataError(f"the {preset} split needs {test_end} rows, the data has {n_rows}; use `split=ratio`")
-        return _checked(Borders((0, train_end), (train_end - seq_len, val_end), (val_end - seq_len, test_end)))
-    train_fraction, _, test_fraction = parse_ratio(preset)
-    n_train = int(n_rows * train_fraction)
-    n_test = int(n_rows * test_fraction)
-    n_val = n_rows - n_train - n_test
-    return _checked(
-        Borders(
-            (0, n_train),
-            (n_train - seq_len, n_train + n_val),
-            (n_rows - n_test - seq_len, n_rows),
-        )
-    )
-
-
-def _checked(borders: Borders) -> Borders:
-    # A look-back reaching before row 0 means the series is too short for seq_len.
+    n_train, n_val, n_test = split_rows(preset, n_rows)
+    train_end, val_end = n_train, n_train + n_val
+    borders = Borders((0, train_end), (train_end - seq_len, val_end), (val_end - seq_len, val_end + n_test))
     for split in SPLIT_NAMES:
         start, end = borders[split]
         if start < 0 or end <= start:
-            raise DataError(
-                f"the data is too short: the {split} split would cover rows [{start}, {end}); "
-                "use a shorter `seq_len` or more data"
-            )
+            raise DataError(f"the data is too short for seq_len {seq_len}: "
+                            + length_advice(preset, n_rows, seq_len, pred_len))
     return borders
+
+
+def length_advice(preset: str, n_rows: int, seq_len: int, pred_len: int | None) -> str:
+    """Each split's rows, the rows a window needs, and the longest ``seq_len`` that fits."""
+    n_train, n_val, n_test = split_rows(preset, n_rows)
+    text = f"the {preset} split gives train {n_train}, val {n_val} and test {n_test} rows of {n_rows}"
+    if pred_len is None:
+        return text + f"; use a `seq_len` of at most {n_train - 1} or more data"
+    text += (f"; a window needs seq_len + pred_len = {seq_len + pred_len} train rows, and every split at least "
+             f"pred_len = {pred_len}")
+    if min(n_val, n_test) < pred_len or n_train - pred_len < 1:
+        return text + "; no seq_len fits: use a shorter `pred_len`, another `split` or more data"
+    return text + f"; the longest `seq_len` that fits is {n_train - pred_len}"
 
 
 def parse_ratio(preset: str) -> tuple[float, float, float]:

@@ -1,0 +1,102 @@
+"""Issue 13's findings, replayed as a new user met them: each now loads or says what to do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import synthetic_frame
+from informer.config import DataConfig
+from informer.data.loading import load_series
+from informer.errors import DataError
+
+
+def test_a_pandas_counter_index_is_dropped(tmp_path, caplog):
+    path = tmp_path / "x.csv"
+    synthetic_frame(50, 2).to_csv(path)  # index=True: a first column "Unnamed: 0" of 0..49
+    with caplog.at_level("WARNING"):
+        series = load_series(DataConfig(data=str(path)))
+    assert series.columns == ("a", "b") and "row counter" in caplog.text
+
+
+def test_a_date_index_is_the_date_column(tmp_path, caplog):
+    path = tmp_path / "x.csv"
+    synthetic_frame(50, 2).set_index("date").rename_axis(None).to_csv(path)  # header: ",a,b"
+    with caplog.at_level("WARNING"):
+        series = load_series(DataConfig(data=str(path)))
+    assert series.columns == ("a", "b") and series.dates[0] == pd.Timestamp("2021-01-01")
+    assert "holds the dates" in caplog.text
+
+
+def european(tmp_path, rows=30):
+    frame = synthetic_frame(rows, 2)
+    path = tmp_path / "eu.csv"
+    frame.to_csv(path, sep=";", decimal=",", index=False)
+    return path, frame
+
+
+def test_a_european_csv_reads_its_decimal_commas(tmp_path):
+    path, frame = european(tmp_path)
+    series = load_series(DataConfig(data=str(path)))
+    np.testing.assert_allclose(series.values, frame[["a", "b"]].to_numpy())
+
+
+def test_a_decimal_comma_elsewhere_gets_the_right_advice(tmp_path):
+    path = tmp_path / "tab.csv"
+    path.write_text("date\tload\n2021-01-01 00:00\t0,5\n2021-01-01 01:00\t1,5\n2021-01-01 02:00\t2,5\n")
+    with pytest.raises(DataError, match="holds '0,5', not a number \\(a decimal comma: pass `decimal=,`\\)"):
+        load_series(DataConfig(data=str(path)))
+    series = load_series(DataConfig(data=str(path), decimal=","))
+    assert series.values[:, 0].tolist() == [0.5, 1.5, 2.5]
+
+
+def test_day_first_dates_get_a_hint_and_load_with_dayfirst(tmp_path):
+    path = tmp_path / "d.csv"
+    days = pd.date_range("2010-01-01", periods=20, freq="D")
+    pd.DataFrame({"date": days.strftime("%d/%m/%Y %H:%M"), "x": range(20)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="look day-first .* `dayfirst=true`"):
+        load_series(DataConfig(data=str(path)))
+    series = load_series(DataConfig(data=str(path), dayfirst=True))
+    assert (series.dates == days).all() and series.freq == "D"
+
+
+def test_whole_years_are_yearly_timestamps(tmp_path):
+    path = tmp_path / "sunspots.csv"
+    pd.DataFrame({"year": range(1700, 1760), "spots": np.arange(60.0)}).to_csv(path, index=False)
+    series = load_series(DataConfig(data=str(path), date_col="year"))
+    assert series.dates[0] == pd.Timestamp("1700-01-01") and series.letter == "a"
+
+
+@pytest.mark.parametrize("suffix", ["Z", "+00:00"])
+def test_utc_stamps_become_naive_utc(tmp_path, suffix, caplog):
+    path = tmp_path / "utc.csv"
+    stamps = pd.date_range("2021-01-01", periods=10, freq="h").strftime("%Y-%m-%dT%H:%M:%S") + suffix
+    pd.DataFrame({"date": stamps, "x": range(10)}).to_csv(path, index=False)
+    with caplog.at_level("WARNING"):
+        series = load_series(DataConfig(data=str(path)))
+    assert series.dates.tz is None and series.dates[0] == pd.Timestamp("2021-01-01") and "UTC" in caplog.text
+
+
+def test_other_time_zones_are_still_refused(tmp_path):
+    path = tmp_path / "tz.csv"
+    stamps = pd.date_range("2021-01-01", periods=10, freq="h").strftime("%Y-%m-%dT%H:%M:%S") + "+02:00"
+    pd.DataFrame({"date": stamps, "x": range(10)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="time zone"):
+        load_series(DataConfig(data=str(path)))
+
+
+def test_a_declared_freq_that_disagrees_is_an_error(tmp_path):
+    path = tmp_path / "yearly.csv"
+    dates = pd.date_range("1990-01-01", periods=30, freq="YS")
+    pd.DataFrame({"date": dates, "x": range(30)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="`freq` 'MS' disagrees with the timestamps, which step by YS"):
+        load_series(DataConfig(data=str(path), freq="MS"))
+    assert load_series(DataConfig(data=str(path), freq="YS")).freq == "YS-JAN"
+
+
+def test_time_freq_picks_other_time_features():
+    series = load_series(DataConfig(data="ETTm1", time_freq="h"))
+    assert series.freq == "15min" and series.letter == "h"
+    with pytest.raises(DataError, match="disagrees"):
+        load_series(DataConfig(data="ETTm1", freq="h"))
