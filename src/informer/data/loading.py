@@ -318,7 +318,7 @@ def _index_column(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Dat
             log.warning("%s: dropped the first column, a row counter (the index pandas writes with to_csv)",
                         source.label)
             return frame.drop(columns=first)
-    if date_col not in frame.columns and values.dtype == object:
+    if date_col not in frame.columns and not pd.api.types.is_numeric_dtype(values):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning)
             if not pd.to_datetime(values.astype(str), errors="coerce").isna().any():
