@@ -320,3 +320,17 @@ def test_an_interrupted_run_keeps_its_resume_state(tmp_path, monkeypatch):
     monkeypatch.setattr(loop, "train_step", real_step)
     resumed = informer.run.resume(tmp_path / "run")
     assert resumed.metrics["mse"] == expected["mse"]
+
+
+def test_a_run_killed_before_its_first_epoch_says_so_and_starts_again(tmp_path):
+    """Issue 13, finding 6: SIGKILL before the first epoch ends leaves config.json and train.log."""
+    synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
+    assert cli("train", "--data", "d.csv", *TINY, "--epochs", "1", "--out", "run", cwd=tmp_path).returncode == 0
+    for name in ("model.safetensors", "scaler.json", "metrics.json", "history.csv"):
+        (tmp_path / "run" / name).unlink()
+    forecast = cli("forecast", "run", "--out", "f.csv", cwd=tmp_path)
+    assert forecast.returncode == 2 and "training never finished an epoch" in forecast.stderr
+    assert "informer train --resume run" in forecast.stderr and not (tmp_path / "f.csv").exists()
+    again = cli("train", "--resume", "run", "--no-progress", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert cli("forecast", "run", "--out", "f.csv", cwd=tmp_path).returncode == 0

@@ -226,13 +226,17 @@ def _check_kind_settings(config: RunConfig) -> None:
 
 
 def resume(path: str | Path, *, progress: bool = False) -> Run:
-    """Continue a run that was killed after one of its epochs ended.
+    """Continue a run that was killed after one of its epochs ended (or, if it was killed before
+    its first epoch ended, train it again from the start with the settings in its config.json).
 
     Raises:
         RunDirectoryError, CheckpointError: if ``path`` is not a resumable run directory.
     """
     path = Path(path)
     config = rundir.read_config(path).config
+    if not (path / RESUME_FILE).exists() and not (path / "model.safetensors").exists():
+        log.warning("%s: no epoch had finished; training again from the start with its settings", path)
+        return train(config, out=path, overwrite=True, progress=progress)
     state = load_state(path / RESUME_FILE)
     data = prepare(config.data, embed=config.model.embed)
     try:
@@ -383,6 +387,12 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     """
     path = Path(path)
     info = rundir.read_config(path)
+    if not (path / "model.safetensors").exists() and not (path / "scaler.json").exists():
+        if (path / RESUME_FILE).exists():
+            raise RunDirectoryError(f"{path}: training stopped before it finished; continue it with: "
+                                    f"informer train --resume {path}")
+        raise RunDirectoryError(f"{path}: training never finished an epoch, so there are no weights; train it "
+                                f"again with: informer train --resume {path}")
     try:
         model = rebuild_forecaster(info.kind, info.settings)
     except ConfigError as error:
