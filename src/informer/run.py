@@ -176,6 +176,7 @@ def train(
     out: str | Path | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    log_every: float | None = None,
 ) -> Run:
     """Train a model as ``config`` says; with ``out``, write the run directory there.
 
@@ -185,7 +186,9 @@ def train(
     ``seed .. seed + itr - 1``; ``metrics`` then holds each run's test metrics (``runs``) and
     their ``mean`` and ``std``, and the returned run (and saved weights) are the first
     repetition's (only the first repetition can be resumed). A model that does not train (the
-    repeat baseline) is evaluated and saved the same way, with no epochs.
+    repeat baseline) is evaluated and saved the same way, with no epochs. ``progress`` shows a
+    progress bar; ``log_every`` logs a line every that many seconds within an epoch instead
+    (steps done, loss, speed, time left), for output that goes to a file.
 
     Raises:
         DataError, ConfigError: for bad data or settings, before anything is written.
@@ -199,7 +202,7 @@ def train(
     if path is not None:
         rundir.check_output_dir(path, overwrite=overwrite)
         rundir.check_free_space(path, _bytes_needed(config, data))
-    return _train_into(path, config, data, device, progress=progress, resume_state=None)
+    return _train_into(path, config, data, device, progress=progress, log_every=log_every, resume_state=None)
 
 
 def _check_kind_settings(config: RunConfig) -> None:
@@ -225,7 +228,7 @@ def _check_kind_settings(config: RunConfig) -> None:
                     ", ".join(f"{n} {v}" for n, v in informer_defaults.items()), shown, kind)
 
 
-def resume(path: str | Path, *, progress: bool = False) -> Run:
+def resume(path: str | Path, *, progress: bool = False, log_every: float | None = None) -> Run:
     """Continue a run that was killed after one of its epochs ended (or, if it was killed before
     its first epoch ended, train it again from the start with the settings in its config.json).
 
@@ -236,12 +239,12 @@ def resume(path: str | Path, *, progress: bool = False) -> Run:
     config = rundir.read_config(path).config
     if not (path / RESUME_FILE).exists() and not (path / "model.safetensors").exists():
         log.warning("%s: no epoch had finished; training again from the start with its settings", path)
-        return train(config, out=path, overwrite=True, progress=progress)
+        return train(config, out=path, overwrite=True, progress=progress, log_every=log_every)
     state = load_state(path / RESUME_FILE)
     data = prepare(config.data, embed=config.model.embed)
     try:
         return _train_into(path, config, data, resolve_device(config.train.device), progress=progress,
-                           resume_state=state)
+                           log_every=log_every, resume_state=state)
     except (RuntimeError, KeyError, ValueError) as error:
         if isinstance(error, InformerError):
             raise
@@ -265,7 +268,7 @@ def _bytes_needed(config: RunConfig, data: PreparedData) -> int:
 
 
 def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
-                progress: bool, resume_state: TrainingState | None) -> Run:
+                progress: bool, resume_state: TrainingState | None, log_every: float | None = None) -> Run:
     created = False
     handler = None
     logger = logging.getLogger("informer")
@@ -282,7 +285,8 @@ def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)  # the log file gets the epochs; restored below
     try:
-        run = _train_repetitions(config, data, device, progress=progress, path=path, resume_state=resume_state)
+        run = _train_repetitions(config, data, device, progress=progress, log_every=log_every, path=path,
+                                 resume_state=resume_state)
         if path is not None:
             run.save(path)
             (path / RESUME_FILE).unlink(missing_ok=True)
@@ -318,6 +322,7 @@ def _close(handler: logging.Handler | None) -> None:
 
 
 def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.device, *, progress: bool,
+                       log_every: float | None = None,
                        path: Path | None = None, resume_state: TrainingState | None = None) -> Run:
     series = data.series
     log.info(
@@ -347,6 +352,7 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
         else:
             try:
                 result = fit(model, data, config.train, device=device, seed=seed, progress=progress,
+                             log_every=log_every,
                              resume=resume_state if repetition == 0 else None, on_epoch_end=on_epoch_end)
             except NonFiniteLossError as error:
                 partial = error.result

@@ -316,3 +316,16 @@ def test_resuming_a_run_that_had_stopped_early_reports_it(data):
     assert whole.stopped_early
     resumed = fit(tiny_model(data), data, config, device=CPU, seed=0, resume=states[-1])
     assert resumed.stopped_early
+
+
+def test_progress_lines_for_output_that_is_not_a_terminal(data, caplog):
+    """Issue 13, finding 7: without a progress bar, a line every log_every seconds within an epoch."""
+    model = tiny_model(data)
+    with caplog.at_level("INFO", logger="informer"):
+        fit(model, data, train_config(epochs=1, batch_size=4), device=CPU, seed=0, log_every=1e-9)
+    lines = [r.getMessage() for r in caplog.records if "steps/s" in r.getMessage()]
+    assert lines and lines[0].startswith("epoch 1/1: step 1/") and "left in this epoch" in lines[0]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="informer"):
+        fit(tiny_model(data), data, train_config(epochs=1, batch_size=4), device=CPU, seed=0)
+    assert not [r for r in caplog.records if "steps/s" in r.getMessage()]

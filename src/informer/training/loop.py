@@ -104,13 +104,15 @@ def fit(
     device: torch.device,
     seed: int,
     progress: bool = False,
+    log_every: float | None = None,
     resume: TrainingState | None = None,
     on_epoch_end: Callable[[TrainingState], None] | None = None,
 ) -> FitResult:
     """Train ``model`` (on ``device`` already) in place and restore the weights of its best
     validation epoch.
 
-    ``on_epoch_end`` receives the whole training state after each epoch (to save it);
+    ``progress`` shows a progress bar; ``log_every`` logs a progress line every that many seconds
+    (when there is no bar). ``on_epoch_end`` receives the whole training state after each epoch (to save it);
     ``resume`` continues from such a state, so that a run resumed after any epoch ends exactly
     as an uninterrupted one (on the CPU, with the same seed).
 
@@ -166,6 +168,7 @@ def fit(
         model.train()
         epoch_start = time.perf_counter()
         running, steps = 0.0, 0
+        last_line = epoch_start
         bar = _progress(loader, epoch, config.epochs, enabled=progress)
         for step, batch in enumerate(bar, start=1):
             value = train_step(model, batch, optimizer=optimizer, criterion=criterion, grad_scaler=scaler,
@@ -184,6 +187,12 @@ def fit(
             steps += 1
             if progress:
                 bar.set_postfix(loss=f"{running / steps:.4f}", lr=f"{rate:.2e}")
+            elif log_every and time.perf_counter() - last_line >= log_every:
+                last_line = time.perf_counter()
+                speed = step / (last_line - epoch_start)
+                log.info("epoch %d/%d: step %d/%d (%.0f%%), loss %.4f, %.2f steps/s, about %.0f s left in this epoch",
+                         epoch, config.epochs, step, len(loader), 100 * step / len(loader), running / steps, speed,
+                         (len(loader) - step) / speed)
         train_loss = running / max(steps, 1)
         val_loss = split_loss(model, data, "val", config=config, device=device, criterion=criterion, seed=seed)
         test_loss = split_loss(model, data, "test", config=config, device=device, criterion=criterion, seed=seed)
