@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,7 +203,23 @@ def train(
     if path is not None:
         rundir.check_output_dir(path, overwrite=overwrite)
         rundir.check_free_space(path, _bytes_needed(config, data))
+    _warn_if_busy(device)
     return _train_into(path, config, data, device, progress=progress, log_every=log_every, resume_state=None)
+
+
+def _warn_if_busy(device: torch.device) -> None:
+    """Say so when other work already keeps this machine's cores busy: torch processes whose
+    threads share cores wait on each other at every parallel region and can each run many times
+    slower than alone (docs/training.md has the measurement)."""
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or threads < 2 or not hasattr(os, "getloadavg"):
+        return
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load >= cores - 0.5:
+        log.warning("the machine is busy (load %.1f on %d cores) and training uses %d threads; processes sharing "
+                    "cores slow each other badly: give each run one thread (`threads=1`; from Python, "
+                    "torch.set_num_threads(1)) or run one at a time",
+                    load, cores, threads)
 
 
 def _check_kind_settings(config: RunConfig) -> None:
@@ -242,6 +259,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         return train(config, out=path, overwrite=True, progress=progress, log_every=log_every)
     state = load_state(path / RESUME_FILE)
     data = prepare(config.data, embed=config.model.embed)
+    _warn_if_busy(resolve_device(config.train.device))
     try:
         return _train_into(path, config, data, resolve_device(config.train.device), progress=progress,
                            log_every=log_every, resume_state=state)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -55,6 +56,9 @@ def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(handler=handler, command_parser=parser)
+    parser.add_argument("--threads", type=positive_int, metavar="N",
+                        help="torch threads (default: the cores this process may use, shared among torchrun's "
+                             "processes; use 1 for each of several runs side by side)")
     return parser
 
 
@@ -316,6 +320,28 @@ def user_words(message: str, parser: argparse.ArgumentParser | None) -> str:
         return spellings[name][0] if known(section, name) else match.group(0)
 
     return _BARE.sub(bare, _QUOTED.sub(quoted, message))
+
+
+# --- threads ----------------------------------------------------------------------------------
+
+def available_cores() -> int:
+    """The cores this process may run on (its scheduler affinity), shared among the processes
+    torchrun started on this machine."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+    return max(1, cores // max(1, local_processes))
+
+
+def configure_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads: ``threads``, else the cores this process may use."""
+    import torch
+
+    count = threads or available_cores()
+    torch.set_num_threads(count)
+    return count
 
 
 # --- console logging --------------------------------------------------------------------------
