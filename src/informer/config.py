@@ -245,6 +245,15 @@ class RunConfig:
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+# The published code's names of settings that are called otherwise here, for "did you mean".
+PUBLISHED_NAMES = {"learning_rate": "lr", "train_epochs": "epochs", "use_amp": "amp", "model": "kind"}
+
+
+def _suggestion(name: str, fields: list[str]) -> str | None:
+    if PUBLISHED_NAMES.get(name) in fields:
+        return PUBLISHED_NAMES[name]
+    close = difflib.get_close_matches(name, fields, n=1)
+    return close[0] if close else None
 
 # Each model kind's published training settings, applied under whatever a config file, a flag
 # or ``--set`` gives (``TrainConfig``'s own defaults are Informer's). DLinear's scripts
@@ -264,8 +273,8 @@ def _build(kind, values: dict, where: str):
     fields = {f.name: f for f in dataclasses.fields(kind)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        close = difflib.get_close_matches(unknown[0], list(fields), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(fields)}"
+        close = _suggestion(unknown[0], list(fields))
+        hint = f" (did you mean {close!r}?)" if close else f"; known keys: {', '.join(fields)}"
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}{hint}")
     try:
         return kind(**values)
@@ -299,6 +308,11 @@ def apply_overrides(payload: dict, assignments: list[str]) -> dict:
             raise ConfigError(f"--set {assignment!r}: expected section.key=value, e.g. --set train.lr=5e-5")
         if section not in SECTIONS:
             raise ConfigError(f"--set {assignment!r}: unknown section {section!r}; sections are {', '.join(SECTIONS)}")
+        fields = [f.name for f in dataclasses.fields(SECTIONS[section])]
+        if name.strip() not in fields:
+            close = _suggestion(name.strip(), fields)
+            hint = f" (did you mean {section}.{close}?)" if close else f"; known keys: {', '.join(fields)}"
+            raise ConfigError(f"--set {assignment!r}: unknown key {name.strip()!r} in [{section}]{hint}")
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:

@@ -344,8 +344,9 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
                        path: Path | None = None, resume_state: TrainingState | None = None) -> Run:
     series = data.series
     log.info(
-        "data %s: %d rows, %d columns, freq %s, target %s; windows %s",
-        series.source, len(series), len(series.columns), series.freq, series.target, data.window_counts(),
+        "data %s: %d rows, %d column%s, freq %s, target %s; windows %s",
+        series.source, len(series), len(series.columns), "s" * (len(series.columns) != 1), series.freq,
+        series.target, data.window_counts(),
     )  # fmt: skip
     repetitions: list[Run] = []
     for repetition in range(config.train.itr):

@@ -19,13 +19,14 @@ def restore_threads():
     torch.set_num_threads(before)
 
 
-def test_one_thread_and_the_default_train_the_same_model(tmp_path, restore_threads):
+def test_one_thread_and_the_default_train_the_same_model(tmp_path, restore_threads, monkeypatch):
     synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
     common = ["train", "--data", str(tmp_path / "d.csv"), "--seq-len", "24", "--label-len", "12", "--pred-len", "6",
               "--d-model", "16", "--n-heads", "2", "--d-ff", "16", "--epochs", "1", "--batch-size", "16",
               "--device", "cpu", "--no-progress"]
     assert main([*common, "--threads", "1", "--out", str(tmp_path / "one")]) == 0
     assert torch.get_num_threads() == 1
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert main([*common, "--out", str(tmp_path / "default")]) == 0
     assert torch.get_num_threads() == available_cores()
     one, default = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("one", "default"))
@@ -34,7 +35,14 @@ def test_one_thread_and_the_default_train_the_same_model(tmp_path, restore_threa
 
 
 def test_torchrun_processes_share_the_cores(monkeypatch, restore_threads):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "64")
     assert available_cores() == 1 and configure_threads(None) == 1
     monkeypatch.delenv("LOCAL_WORLD_SIZE")
     assert configure_threads(3) == 3 == torch.get_num_threads()
+
+
+def test_omp_num_threads_is_respected(monkeypatch, restore_threads):
+    torch.set_num_threads(1)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert configure_threads(None) == 1

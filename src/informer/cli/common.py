@@ -336,10 +336,11 @@ def available_cores() -> int:
 
 
 def configure_threads(threads: int | None) -> int:
-    """Set torch's intra-op threads: ``threads``, else the cores this process may use."""
+    """Set torch's intra-op threads: ``threads``, else what OMP_NUM_THREADS says (torch reads it),
+    else the cores this process may use."""
     import torch
 
-    count = threads or available_cores()
+    count = threads or (torch.get_num_threads() if os.environ.get("OMP_NUM_THREADS") else available_cores())
     torch.set_num_threads(count)
     return count
 
