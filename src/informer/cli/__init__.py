@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from informer import __version__
-from informer.cli import bench, datasets, explain, published, reproduce, runs
+from informer.cli import bench, datasets, explain, plot, published, reproduce, runs
 from informer.cli.common import Parser, console_logging, normalise_argv, user_words
 from informer.errors import InformerError, NonFiniteLossError
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"informer {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (datasets, runs, explain, bench, reproduce):
+    for group in (datasets, runs, explain, plot, bench, reproduce):
         group.register(commands)
     return parser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -68,7 +69,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         frame = run.forecast()
         atomic_write(out / "forecast.csv", lambda tmp: frame.to_csv(tmp, index=False))
         print(f"forecast of the {len(frame)} steps after the data: {out / 'forecast.csv'}")
+    _write_report(run, out)
     return 0
+
+
+def _write_report(run, out: Path) -> None:
+    """The run's report.html; a finished training never fails because of it, it warns."""
+    from informer.cli.plot import REPORT_FILE, write_report
+
+    try:
+        write_report(run, html_path=out / REPORT_FILE)
+    except Exception as error:  # noqa: BLE001 - the run directory is complete whatever happens here
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        logging.getLogger("informer").warning("report.html not written (%s); the run is saved, retry with: "
+                                              "informer plot %s", reason, out)
+        return
+    print(f"report: {out / REPORT_FILE}")
 
 
 def _metrics_table(metrics: dict) -> str:

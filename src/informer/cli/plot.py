@@ -1,0 +1,97 @@
+"""``informer plot``: a run's figures as PNG files, and its self-contained report.html."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from informer.cli.common import add_command, column_list
+from informer.errors import InformerError
+
+REPORT_FILE = "report.html"
+
+
+def window_list(text: str) -> tuple[int, ...]:
+    try:
+        windows = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        windows = ()
+    if not windows or min(windows) < 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated test window numbers (0, 1, ...), got {text!r}")
+    return windows
+
+
+def _report_module():
+    try:
+        from informer import report
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] == "matplotlib":
+            raise InformerError("plots and reports are drawn with matplotlib, which is not installed: "
+                                "pip install matplotlib") from None
+        raise
+    return report
+
+
+def write_report(run, *, html_path: Path, image_dir: Path | None = None, windows: Sequence[int] = (0,),
+                 columns: Sequence[str] | None = None) -> list[Path]:
+    """Write ``html_path`` (and, with ``image_dir``, every figure as ``<name>.png`` there), each
+    file through the atomic writer; the paths written, images first.
+
+    Raises:
+        InformerError: for bad choices (window, column) or data that cannot be read, or when
+            matplotlib is missing.
+    """
+    from informer.rundir import atomic_write, write_text
+
+    report = _report_module()
+    built = report.build_report(run, windows=windows, columns=columns)
+    images = {}
+    for name, figure in built.figures.items():
+        images[name] = report.png_bytes(figure)
+    written = []
+    if image_dir is not None:
+        for name, image in images.items():
+            written.append(atomic_write(image_dir / f"{name}.png", lambda tmp, image=image: tmp.write_bytes(image),
+                                        make_parents=True))
+    written.append(write_text(html_path, report.render_html(built, images), make_parents=True))
+    return written
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from informer.run import load_run
+
+    run_dir = Path(args.run_dir)
+    run = load_run(run_dir)
+    image_dir = Path(args.out) if args.out else run_dir / "plots"
+    html_path = (Path(args.out) if args.out else run_dir) / REPORT_FILE
+    written = write_report(run, html_path=html_path, image_dir=image_dir, windows=args.windows,
+                           columns=args.columns)
+    images = [path for path in written if path.suffix == ".png"]
+    print(f"wrote {len(images)} figures to {image_dir}: {', '.join(path.name for path in images)}")
+    print(f"report: {html_path}")
+    return 0
+
+
+def register(commands) -> None:
+    parser = add_command(
+        commands, "plot", cmd_plot,
+        help="a run's figures as PNG files and its self-contained report.html",
+        description="Draw a run's figures (the sliding window on the series, forecasts against truth for test "
+        "windows, training curves, ProbSparse's sparsity and kept queries, attention heat maps, the sequence "
+        "length through distilling) as PNG files, and write report.html: the figures embedded, the metrics "
+        "against repeat and linear runs in the same folder, the data, the explain trace and the settings. "
+        "The report opens offline from the file. Figures that do not apply to the model are left out.",
+        examples=("informer plot runs/etth1",
+                  "informer plot runs/etth1 --windows 0,100 --columns OT,HUFL",
+                  "informer plot runs/etth1 --out figures/etth1"),
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
+    parser.add_argument("--windows", type=window_list, default=(0,),
+                        help="test windows to forecast, comma-separated; the first is also drawn on the series "
+                             "and traced (default: 0)")
+    parser.add_argument("--columns", type=column_list,
+                        help="predicted columns to draw, comma-separated (default: the target)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="write the PNGs and report.html there (default: the PNGs to RUN_DIR/plots, the "
+                             "report to RUN_DIR/report.html)")
