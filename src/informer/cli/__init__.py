@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from informer import __version__
 from informer.cli import bench, datasets, explain, plot, published, reproduce, runs
-from informer.cli.common import Parser, console_logging, normalise_argv, user_words
+from informer.cli.common import Parser, configure_threads, console_logging, normalise_argv, user_words
 from informer.errors import InformerError, NonFiniteLossError
 
 __all__ = ["build_parser", "main"]
@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (command or parser).print_help()
         return 2
     try:
+        if hasattr(args, "threads"):
+            configure_threads(args.threads)
         return args.handler(args)
     except NonFiniteLossError as error:
         print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)

@@ -22,6 +22,10 @@ from informer.config import DEVICES
 from informer.errors import ConfigError, InformerError
 
 
+# Forecasts are computed in float32: about 7 significant digits carry information.
+FLOAT_FORMAT = "%.7g"
+
+
 def _saved_checkpointing(run_dir: Path) -> bool:
     from informer.rundir import read_config
 
@@ -36,6 +40,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from informer.rundir import default_run_name
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    log_every = None if progress or args.log_every <= 0 else args.log_every
     if args.resume:
         given = [dest for dest in (*SETTING_FLAGS, "config", "out") if getattr(args, dest, None) is not None]
         given += ["overrides"] if args.overrides else []
@@ -44,12 +49,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"--resume continues with the settings in {args.resume}/config.json; drop {flag}")
         out = Path(args.resume)
         configure_allocator(low_memory=_saved_checkpointing(out))
-        run = resume(out, progress=progress)
+        run = resume(out, progress=progress, log_every=log_every)
     else:
         config = run_config(args, SETTING_FLAGS)
         out = Path(args.out) if args.out else Path("runs") / default_run_name(config)
         configure_allocator(low_memory=config.train.checkpoint_activations)
-        run = train(config, out=out, overwrite=args.overwrite, progress=progress)
+        run = train(config, out=out, overwrite=args.overwrite, progress=progress, log_every=log_every)
     m = run.metrics
     if m["epochs"] == 0:
         fitting = f"no training: {run.config.model.kind} baseline"
@@ -67,7 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from informer.rundir import atomic_write
 
         frame = run.forecast()
-        atomic_write(out / "forecast.csv", lambda tmp: frame.to_csv(tmp, index=False))
+        atomic_write(out / "forecast.csv", lambda tmp: frame.to_csv(tmp, index=False, float_format=FLOAT_FORMAT))
         print(f"forecast of the {len(frame)} steps after the data: {out / 'forecast.csv'}")
     _write_report(run, out)
     return 0
@@ -116,13 +121,15 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     run = load_run(args.run_dir, device=args.device)
     frame = run.forecast(args.data, at=args.at)
     if args.out == "-":
-        frame.to_csv(sys.stdout, index=False)
+        frame.to_csv(sys.stdout, index=False, float_format=args.float_format)
         return 0
     from informer.rundir import atomic_write
 
-    out = atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False))
+    out = atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False, float_format=args.float_format))
     first, last = frame.iloc[0, 0], frame.iloc[-1, 0]
-    print(f"wrote {len(frame)} steps ({first} .. {last}) x {frame.shape[1] - 1} columns to {out}")
+    columns = frame.shape[1] - 1
+    print(f"wrote {len(frame)} step{'s' * (len(frame) != 1)} ({first} .. {last}) x {columns} "
+          f"column{'s' * (columns != 1)} to {out}")
     return 0
 
 
@@ -146,6 +153,9 @@ def register(commands) -> None:
                        help="continue a run that was stopped after one of its epochs (its settings are kept)")
     group.add_argument("--progress", action=argparse.BooleanOptionalAction,
                        help="progress bar (default: when stderr is a terminal)")
+    group.add_argument("--log-every", type=float, default=30.0, metavar="SECONDS",
+                       help="without a progress bar (output to a file or pipe), log a progress line this often; "
+                            "0: never (default: 30)")
     # What the published --do_predict and --inverse become (informer.cli.published).
     group.add_argument("--do-predict", action="store_true",
                        help="after training, write forecast.csv (the steps after the data) into the run directory")
@@ -182,3 +192,6 @@ def register(commands) -> None:
                           help="forecast from this (last observed) timestamp instead of the end of the data")
     forecast.add_argument("--out", default="forecast.csv", help="output CSV, or - for stdout (default: forecast.csv)")
     forecast.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
+    forecast.add_argument("--float-format", default=FLOAT_FORMAT,
+                          help=f"printf-style format of the values (default: {FLOAT_FORMAT.replace('%', '%%')}: "
+                               "the about 7 significant digits a float32 model computes; %%.17g for every digit)")
