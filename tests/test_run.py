@@ -216,3 +216,19 @@ def test_devices_are_named_as_settings():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="`device=cuda`.*`device=cpu`"):
             resolve_device("cuda")
+
+
+def test_a_busy_machine_is_reported_when_training_starts(monkeypatch, caplog):
+    import informer.run as run_module
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(run_module.os, "getloadavg", lambda: (8.0, 8.0, 8.0))
+    monkeypatch.setattr(run_module, "_runnable_elsewhere", lambda: 3)
+    with caplog.at_level("WARNING", logger="informer"):
+        run_module._warn_if_busy(torch.device("cpu"))
+    assert "the machine is busy" in caplog.text and "`threads=1`" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(run_module, "_runnable_elsewhere", lambda: 0)  # the load average lags behind
+    with caplog.at_level("WARNING", logger="informer"):
+        run_module._warn_if_busy(torch.device("cpu"))
+    assert not caplog.text

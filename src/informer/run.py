@@ -207,6 +207,15 @@ def train(
     return _train_into(path, config, data, device, progress=progress, log_every=log_every, resume_state=None)
 
 
+def _runnable_elsewhere() -> int:
+    """Threads runnable right now besides this one (the load average lags a minute behind)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            return int(handle.read().split()[3].split("/")[0]) - 1
+    except (OSError, ValueError, IndexError):  # not Linux: trust the load average
+        return 1
+
+
 def _warn_if_busy(device: torch.device) -> None:
     """Say so when other work already keeps this machine's cores busy: torch processes whose
     threads share cores wait on each other at every parallel region and can each run many times
@@ -215,7 +224,7 @@ def _warn_if_busy(device: torch.device) -> None:
     if device.type != "cpu" or threads < 2 or not hasattr(os, "getloadavg"):
         return
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    if load >= cores - 0.5:
+    if load >= cores - 0.5 and _runnable_elsewhere() > 0:
         log.warning("the machine is busy (load %.1f on %d cores) and training uses %d threads; processes sharing "
                     "cores slow each other badly: give each run one thread (`threads=1`; from Python, "
                     "torch.set_num_threads(1)) or run one at a time",
