@@ -232,3 +232,21 @@ def test_a_busy_machine_is_reported_when_training_starts(monkeypatch, caplog):
     with caplog.at_level("WARNING", logger="informer"):
         run_module._warn_if_busy(torch.device("cpu"))
     assert not caplog.text
+
+
+def test_runs_that_recorded_a_frequency_the_timestamps_lack_still_forecast(tmp_path):
+    """Runs made before a declared freq had to agree (--freq h on 15-minute data) keep working:
+    their frequency picks the time features, the timestamps' own step the future dates."""
+    import dataclasses
+
+    csv = tmp_path / "m.csv"
+    synthetic_frame(400, 2, freq="15min").to_csv(csv, index=False)
+    config = RunConfig.for_model("linear", data=DataConfig(data=str(csv), seq_len=24, label_len=12, pred_len=6,
+                                                           time_freq="h"), moving_avg=5)
+    run = informer.train(replace(config, train=replace(config.train, epochs=1, device="cpu")))
+    as_recorded_before = dataclasses.replace(run, freq="h",
+                                             config=replace(run.config, data=replace(run.config.data, time_freq=None)))
+    frame = as_recorded_before.forecast()
+    assert (frame["date"].diff().dropna() == pd.Timedelta(minutes=15)).all()
+    pd.testing.assert_frame_equal(frame, run.forecast())
+    assert as_recorded_before.evaluate()["mse"] == pytest.approx(run.metrics["mse"], rel=1e-6)

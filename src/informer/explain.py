@@ -134,7 +134,9 @@ def _attention(recorder: _Recorder, name: str, module: AttentionLayer) -> None:
 
     def observe(what: str, tensor: Tensor, facts: dict) -> None:
         if what == "sampled_keys":
-            meaning = (f"S = c * ceil(ln L_K) = {facts['c']} * {facts['ceil_ln_L']} = {facts['S']} keys drawn "
+            formula = facts["c"] * facts["ceil_ln_L"]
+            count = f"{formula}" + (f", capped at L_K: {facts['S']}" if facts["S"] != formula else "")
+            meaning = (f"S = c * ceil(ln L_K) = {facts['c']} * {facts['ceil_ln_L']} = {count} keys drawn "
                        f"at random for every query (L_K = {facts['L']})")
             recorder.add(f"{label}: sampled keys", tensor, meaning, name, **facts)
         elif what == "sampled_scores":
@@ -144,7 +146,9 @@ def _attention(recorder: _Recorder, name: str, module: AttentionLayer) -> None:
             recorder.add(f"{label}: sparsity", tensor, "max minus mean of each query's sampled scores: how far "
                                                        "it is from attending uniformly", name)
         elif what == "kept_queries":
-            meaning = (f"U = c * ceil(ln L_Q) = {facts['c']} * {facts['ceil_ln_L']} = {facts['U']} most active "
+            formula = facts["c"] * facts["ceil_ln_L"]
+            count = f"{formula}" + (f", capped at L_Q: {facts['U']}" if facts["U"] != formula else "")
+            meaning = (f"U = c * ceil(ln L_Q) = {facts['c']} * {facts['ceil_ln_L']} = {count} most active "
                        f"queries (largest sparsity; L_Q = {facts['L']})")
             recorder.add(f"{label}: kept queries", tensor, meaning, name, **facts)
         elif what == "kept_scores":

@@ -24,7 +24,7 @@ from torch import nn
 from informer import rundir
 from informer.batches import unwrap
 from informer.config import TRAIN_DEFAULTS, RunConfig, TrainConfig, replace
-from informer.data.loading import TimeSeries, load_series
+from informer.data.loading import FrequencyMismatch, TimeSeries, load_series
 from informer.data.pipeline import PreparedData, prepare, target_columns
 from informer.data.scaling import Scaler
 from informer.errors import ConfigError, InformerError
@@ -96,16 +96,26 @@ class Run:
         c = self.config.data
         return replace(c, data=data or c.data, cols=self.columns, target=self.target, freq=self.freq)
 
+    def _pinned(self, data: str | None, read):
+        """``read(data config)`` with the run's frequency; for runs that recorded a frequency the
+        timestamps do not have (older runs made with ``--freq h`` on 15-minute data), with it as
+        the time features' frequency instead."""
+        try:
+            return read(self._data_config(data))
+        except FrequencyMismatch:
+            c = self._data_config(data)
+            return read(replace(c, freq=None, time_freq=c.time_freq or self.freq))
+
     def evaluate(self, split: str = "test", data: str | None = None) -> dict:
         """Metrics over every window of ``split`` (``val`` or ``test``) of the run's data or ``data``."""
-        prepared = prepare(self._data_config(data), embed=self.config.model.embed, scaler=self.scaler,
-                           require=(split,))
+        prepared = self._pinned(data, lambda config: prepare(config, embed=self.config.model.embed,
+                                                             scaler=self.scaler, require=(split,)))
         _check_frequency(prepared.series, self.freq)
         return _evaluate(self, prepared, split)
 
     def load_series(self, data: str | None = None) -> TimeSeries:
         """The run's data, or another file with its columns, read as the run reads it."""
-        series = load_series(self._data_config(data))
+        series = self._pinned(data, load_series)
         _check_frequency(series, self.freq)
         return series
 

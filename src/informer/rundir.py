@@ -18,6 +18,7 @@ A run directory holds everything evaluate and forecast need, and nothing needs u
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -80,6 +81,9 @@ def _sync_directory(path: Path) -> None:
     handle = os.open(path, os.O_RDONLY)
     try:
         os.fsync(handle)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):  # file systems that cannot sync a folder
+            raise
     finally:
         os.close(handle)
 

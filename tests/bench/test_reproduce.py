@@ -126,3 +126,18 @@ def test_a_broken_results_file_is_named(tmp_path):
     path.write_text(json.dumps({"a": 1}) + "\n{oops\n")
     with pytest.raises(Exception, match=r"r.jsonl, line 2"):
         harness.read_lines(path)
+
+
+def test_trial_settings_get_their_own_run_directory_and_stale_ones_are_retrained(tiny):
+    preset, folder = tiny
+    trial = harness.Job(preset, "repeat", device="cpu", overrides=TINY)
+    other = harness.Job(preset, "repeat", device="cpu", overrides=TINY + ("train.batch_size=8",))
+    assert trial.label != other.label
+    [first] = harness.reproduce([trial], results=folder / "a.jsonl", runs_dir=folder / "runs")
+    (folder / "runs" / other.label).parent.mkdir(exist_ok=True)
+    import shutil
+
+    shutil.copytree(folder / "runs" / trial.label, folder / "runs" / other.label)  # stale: other settings
+    [line] = harness.reproduce([other], results=folder / "b.jsonl", runs_dir=folder / "runs")
+    config = json.loads((folder / "runs" / other.label / "config.json").read_text())
+    assert config["config"]["train"]["batch_size"] == 8 and line["overrides"][-1] == "train.batch_size=8"

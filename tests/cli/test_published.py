@@ -67,3 +67,8 @@ def test_unsupported_published_options_are_one_line_errors(capsys):
     assert main(["train", "--data", "ETTh1", "--use_multi_gpu", "--devices", "0,1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--use_multi_gpu" in err[0]
+
+
+def test_this_projects_spellings_of_published_flags_mark_nothing():
+    assert not is_published(["--data", "ETTh1", "--do-predict", "--original-units", "--distil"])
+    assert is_published(["--data", "ETTh1", "--do_predict"])

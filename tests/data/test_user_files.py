@@ -100,3 +100,34 @@ def test_time_freq_picks_other_time_features():
     assert series.freq == "15min" and series.letter == "h"
     with pytest.raises(DataError, match="disagrees"):
         load_series(DataConfig(data="ETTm1", freq="h"))
+
+
+def test_a_pandas_index_in_a_daylight_saving_zone_is_one_line(tmp_path):
+    path = tmp_path / "berlin.csv"
+    index = pd.date_range("2021-03-27", periods=48, freq="h", tz="Europe/Berlin")
+    pd.DataFrame({"x": range(48)}, index=index).to_csv(path)
+    with pytest.raises(DataError, match="mix time-zone offsets"):
+        load_series(DataConfig(data=str(path)))
+
+
+def test_a_year_index_is_the_date_column(tmp_path):
+    path = tmp_path / "years.csv"
+    pd.DataFrame({"spots": np.arange(40.0)}, index=range(1900, 1940)).to_csv(path)
+    series = load_series(DataConfig(data=str(path)))
+    assert series.columns == ("spots",) and series.dates[0] == pd.Timestamp("1900-01-01")
+
+
+def test_a_latin1_semicolon_file_is_read(tmp_path):
+    path = tmp_path / "latin.csv"
+    lines = ["date;temperatur;ort"] + [f"2021-01-01 {h:02d}:00;{h},5;Köln" for h in range(24)]
+    path.write_bytes("\n".join(lines).encode("latin-1"))
+    series = load_series(DataConfig(data=str(path), cols=("temperatur",)))
+    assert series.values[1, 0] == 1.5
+
+
+def test_a_wrong_freq_is_caught_despite_gaps(tmp_path):
+    path = tmp_path / "gappy.csv"
+    dates = pd.date_range("2021-01-01", periods=50, freq="h").delete(10)
+    pd.DataFrame({"date": dates, "x": range(49)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="disagrees with the timestamps, which step by h"):
+        load_series(DataConfig(data=str(path), freq="15min"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import logging
 import math
@@ -61,8 +62,12 @@ class Job:
 
     @property
     def label(self) -> str:
+        """The run directory's name; runs with changed settings get their own directory."""
         model = f"informer-{self.attn}" if self.model == "informer" else self.model
-        return f"{self.preset.name}_{model}_{self.precision}_seed{self.seed}"
+        label = f"{self.preset.name}_{model}_{self.precision}_seed{self.seed}"
+        if self.overrides:
+            label += "_set-" + hashlib.sha256("\n".join(sorted(self.overrides)).encode()).hexdigest()[:8]
+        return label
 
     def key(self) -> tuple:
         """What identifies a run among the recorded lines."""
@@ -151,15 +156,18 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
     from informer.run import load_run, resume, train
 
     path = runs_dir / job.label
+    if path.exists() and not _holds(path, job):
+        log.warning("%s holds a run with other settings; training this one from the start", path)
+        rundir.remove(path)
     resumed = (path / rundir.RESUME_FILE).exists()
     if resumed:
         log.info("resuming %s from its last finished epoch", path)
-        run = resume(path, progress=progress)
+        run = resume(path, progress=progress, log_every=None if progress else 60.0)
     elif (path / "metrics.json").exists() and (path / "model.safetensors").exists():
         log.info("%s finished earlier; recording it", path)
         run = load_run(path)
     else:
-        run = train(job.config(), out=path, overwrite=True, progress=progress)
+        run = train(job.config(), out=path, overwrite=True, progress=progress, log_every=None if progress else 60.0)
     p, m = job.preset, run.metrics
     line = {
         "dataset": p.dataset, "features": p.features, "seq_len": p.seq_len, "label_len": p.label_len,
@@ -173,6 +181,14 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
     if job.overrides:
         line["overrides"] = list(job.overrides)
     return line
+
+
+def _holds(path: Path, job: Job) -> bool:
+    """Whether the run directory ``path`` was made with ``job``'s settings."""
+    try:
+        return rundir.read_config(path).config.to_dict() == job.config().to_dict()
+    except InformerError:
+        return False
 
 
 def reproduce(jobs: list[Job], *, results: Path, runs_dir: Path, doc: Path | None = None,
@@ -321,7 +337,8 @@ def write_results_doc(path: Path, lines: list[dict]) -> None:
         "",
         f"{runs} recorded run{'s' if runs != 1 else ''} (`benchmarks/results/reproduce.jsonl`). MSE and MAE are "
         "scaled (the paper's convention) over every test window; ours is the mean ± standard deviation over "
-        "seeds; \"MSE vs paper\" compares the means. ETTm1 runs use the hourly time features, as the "
+        "seeds (population std, as `--itr` reports it); \"MSE vs paper\" compares the means. ETTm1 runs use "
+        "the hourly time features, as the "
         "published scripts did. Time is training time per run, validation and test passes included.",
         "",
         results_table(lines),

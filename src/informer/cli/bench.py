@@ -63,8 +63,10 @@ def cmd_bench_attention(args: argparse.Namespace) -> int:
 def _bench_spec(args: argparse.Namespace) -> dict:
     config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS}).to_dict()
     data = {k: v for k, v in config["data"].items() if v is not None}
+    import torch
+
     return {"data": data, "model": config["model"], "batch_size": args.batch_size,
-            "amp": args.amp, "device": args.device}
+            "amp": args.amp, "device": args.device, "threads": torch.get_num_threads()}
 
 
 def _record_result(args: argparse.Namespace, benchmark: str, spec: dict, result: dict) -> bool:

@@ -15,6 +15,7 @@ from informer.cli.common import (
     run_config,
 )
 from informer.config import replace
+from informer.errors import ConfigError
 
 
 def explained_batch(args: argparse.Namespace):
@@ -41,7 +42,9 @@ def explained_batch(args: argparse.Namespace):
                                  seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len,
                                  freq=data.series.letter)
     dataset = data.dataset("test")
-    window = min(args.window, len(dataset) - 1)
+    if not 0 <= args.window < len(dataset):
+        raise ConfigError(f"`window` {args.window} is not a test window: there are {len(dataset)} (0..{len(dataset) - 1})")
+    window = args.window
     windows = Subset(dataset, range(window, min(window + args.batch_size, len(dataset))))
     batch = next(iter(DataLoader(windows, batch_size=args.batch_size)))
     return config, model, batch

@@ -48,8 +48,9 @@ def _name(token: str) -> str:
 
 
 def is_published(argv: Sequence[str]) -> bool:
-    """Whether a ``train`` command line uses flags only the published program has."""
-    return any(token.startswith("--") and _name(token) in PUBLISHED_ONLY for token in argv)
+    """Whether a ``train`` command line uses flags only the published program has, in its
+    spelling (``--do_predict``; this project's ``--do-predict`` is not one)."""
+    return any(token.startswith("--") and token[2:].partition("=")[0] in PUBLISHED_ONLY for token in argv)
 
 
 def _options(argv: Sequence[str]) -> list[tuple[str, list[str]]]:
@@ -101,7 +102,7 @@ def translate(argv: Sequence[str]) -> tuple[list[str], list[str]]:
         elif name == "do_predict":
             result.append("--do-predict")
         elif name == "inverse":
-            result.append("--inverse")
+            result.append("--original-units")
         else:
             result.extend([f"--{name}", *values])
     data = (given.get("data") or ["ETTh1"])[0]

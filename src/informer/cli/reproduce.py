@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from informer.cli.common import add_command, int_list
+from informer.cli.common import add_command, int_list, positive_int
 from informer.config import DEVICES, FEATURE_MODES
 from informer.errors import ConfigError
 
@@ -76,7 +76,7 @@ def register(commands) -> None:
     parser.add_argument("--dataset", help="ETTh1, ETTh2, ETTm1 or WTH (default: all)")
     parser.add_argument("--features", choices=FEATURE_MODES, help="M or S (default: both)")
     parser.add_argument("--horizons", type=int_list, help="pred_len values, e.g. 24,48 (default: all five)")
-    parser.add_argument("--seeds", type=int, default=1, help="seeds per setting (default: 1)")
+    parser.add_argument("--seeds", type=positive_int, default=1, help="seeds per setting (default: 1)")
     parser.add_argument("--first-seed", type=int, default=2021, help="the first seed (default: 2021)")
     parser.add_argument("--attn", type=_names(("prob", "full")), default=("prob",),
                         help="Informer's attention: prob, full or prob,full (default: prob)")

@@ -26,6 +26,15 @@ from informer.errors import ConfigError, InformerError
 FLOAT_FORMAT = "%.7g"
 
 
+def _float_format(text: str) -> str:
+    try:
+        formatted = text % 1.5
+        float(formatted)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a printf-style number format such as %.7g, got {text!r}") from None
+    return text
+
+
 def _saved_checkpointing(run_dir: Path) -> bool:
     from informer.rundir import read_config
 
@@ -65,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if "mean" in m:
         print(f"over {len(m['runs'])} seeds: mse {m['mean']['mse']:.6f} +- {m['std']['mse']:.6f}  "
               f"mae {m['mean']['mae']:.6f} +- {m['std']['mae']:.6f}")
-    if args.inverse:
+    if args.original_units:
         o = m["original_units"]
         print(f"test (original units): mse {o['mse']:.6f}  mae {o['mae']:.6f}")
     if args.do_predict:
@@ -159,7 +168,7 @@ def register(commands) -> None:
     # What the published --do_predict and --inverse become (informer.cli.published).
     group.add_argument("--do-predict", action="store_true",
                        help="after training, write forecast.csv (the steps after the data) into the run directory")
-    group.add_argument("--inverse", action="store_true", help="also print the test metrics in original units")
+    group.add_argument("--original-units", action="store_true", help="also print the test metrics in original units")
 
     evaluate = add_command(
         commands, "evaluate", cmd_evaluate,
@@ -192,6 +201,6 @@ def register(commands) -> None:
                           help="forecast from this (last observed) timestamp instead of the end of the data")
     forecast.add_argument("--out", default="forecast.csv", help="output CSV, or - for stdout (default: forecast.csv)")
     forecast.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
-    forecast.add_argument("--float-format", default=FLOAT_FORMAT,
+    forecast.add_argument("--float-format", type=_float_format, default=FLOAT_FORMAT,
                           help=f"printf-style format of the values (default: {FLOAT_FORMAT.replace('%', '%%')}: "
                                "the about 7 significant digits a float32 model computes; %%.17g for every digit)")

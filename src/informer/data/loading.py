@@ -168,7 +168,7 @@ def _sniff_decimal(source: _Source, delimiter: str, encoding: str) -> str:
     if delimiter != ";":
         return "."
     commas = points = 0
-    with open(source.path, encoding=encoding, newline="") as handle:
+    with open(source.path, encoding=encoding, errors="replace", newline="") as handle:
         for number, line in enumerate(handle):
             if number > 200:
                 break
@@ -204,7 +204,12 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source, *, dayfirst
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     elif _years(raw):
-        parsed = pd.to_datetime(raw.astype(np.int64).astype(str), format="%Y")
+        try:
+            parsed = pd.to_datetime(raw.astype(np.int64).astype(str), format="%Y")
+        except (ValueError, OverflowError) as error:  # pandas 2 cannot hold years before 1678
+            raise DataError(f"{source.label}: date column {date_col!r} holds years pandas cannot represent "
+                            f"({_first_line(error)})") from error
+        log.info("%s: date column %r holds whole years; reading them as yearly timestamps", source.label, date_col)
     elif pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         raise DataError(
             f"{source.label}: date column {date_col!r} holds numbers, not timestamps "
@@ -318,20 +323,27 @@ def _index_column(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Dat
             log.warning("%s: dropped the first column, a row counter (the index pandas writes with to_csv)",
                         source.label)
             return frame.drop(columns=first)
-    if date_col not in frame.columns and not pd.api.types.is_numeric_dtype(values):
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning)
-            if not pd.to_datetime(values.astype(str), errors="coerce").isna().any():
-                log.warning("%s: the unnamed first column holds the dates; reading it as %r", source.label, date_col)
-                return frame.rename(columns={first: date_col})
+    if date_col not in frame.columns and (_years(values) or not pd.api.types.is_numeric_dtype(values)):
+        try:
+            dates = _years(values) or not _to_datetime(values.astype(str), dayfirst=False).isna().any()
+        except (ValueError, TypeError):  # e.g. offsets that change with daylight saving: dates all the same
+            dates = True
+        if dates:
+            log.warning("%s: the unnamed first column holds the dates; reading it as %r", source.label, date_col)
+            return frame.rename(columns={first: date_col})
     return frame
 
 
+class FrequencyMismatch(DataError):
+    """A declared frequency disagrees with the step of the timestamps."""
+
+
 def _declared_freq(text: str, dates: pd.DatetimeIndex, source: _Source) -> str:
-    """A declared frequency, checked against the timestamps' own regular step when they have one.
+    """A declared frequency, checked against the timestamps' own step: their regular frequency
+    when pandas finds one, else (gaps) their most common step for fixed-length frequencies.
 
     Raises:
-        DataError: naming both when they disagree.
+        FrequencyMismatch: naming both when they disagree.
     """
     freq = parse_freq(text, dates)
     if len(dates) < 3:
@@ -339,8 +351,14 @@ def _declared_freq(text: str, dates: pd.DatetimeIndex, source: _Source) -> str:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore")
         inferred = pd.infer_freq(dates)
-    if inferred is not None and to_offset(inferred) != to_offset(freq):
-        raise DataError(
+    declared = to_offset(freq)
+    if inferred is None and isinstance(declared, pd.offsets.Tick):
+        steps = pd.Series(dates[1:] - dates[:-1]).value_counts()
+        step = steps.index[0]
+        if steps.iloc[0] >= 2 and step > pd.Timedelta(0) and step != pd.Timedelta(declared):
+            inferred = to_offset(step).freqstr
+    if inferred is not None and to_offset(inferred) != declared:
+        raise FrequencyMismatch(
             f"{source.label}: `freq` {text!r} disagrees with the timestamps, which step by "
             f"{to_offset(inferred).freqstr}; drop `freq` to use theirs (to use other time features, "
             f"set `time_freq`)"

@@ -390,8 +390,11 @@ def prob_sparse_attention(
         sampled = sampled_keys.shape[1]
         observe("sampled_keys", sampled_keys, {"c": factor, "L": length_k, "ceil_ln_L": math.ceil(math.log(length_k)),
                                                "S": sampled})
-        k_sampled = k[:, :, sampled_keys]  # (B, H, L_Q, S, E)
-        observe("sampled_scores", (q.unsqueeze(-2) @ k_sampled.transpose(-2, -1)).squeeze(-2), {})  # (B, H, L_Q, S)
+        # (B, H, L_Q, S), a block of queries at a time: the gathered keys stay within memory_limit
+        block = max(1, memory_limit // max(1, batch * heads * sampled * width))
+        observe("sampled_scores", torch.cat([
+            (q[:, :, i : i + block].unsqueeze(-2) @ k[:, :, sampled_keys[i : i + block]].transpose(-2, -1)).squeeze(-2)
+            for i in range(0, length_q, block)], dim=2), {})
         observe("sparsity", sparsity, {})
         observe("kept_queries", kept_queries, {"c": factor, "L": length_q,
                                                "ceil_ln_L": math.ceil(math.log(length_q)) if length_q > 1 else 0,
