@@ -131,3 +131,22 @@ def test_a_wrong_freq_is_caught_despite_gaps(tmp_path):
     pd.DataFrame({"date": dates, "x": range(49)}).to_csv(path, index=False)
     with pytest.raises(DataError, match="disagrees with the timestamps, which step by h"):
         load_series(DataConfig(data=str(path), freq="15min"))
+
+
+def test_dates_that_read_both_ways_take_the_regular_reading(tmp_path, caplog):
+    path = tmp_path / "monthly.csv"
+    months = pd.date_range("2010-01-01", periods=36, freq="MS")  # 01/01, 01/02, ...: every day <= 12
+    pd.DataFrame({"date": months.strftime("%d/%m/%Y"), "x": range(36)}).to_csv(path, index=False)
+    with caplog.at_level("WARNING"):
+        series = load_series(DataConfig(data=str(path)))
+    assert (series.dates == months).all() and series.freq == "MS" and "day-first" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        american = load_series(DataConfig(data=str(_write(tmp_path, months.strftime("%m/%d/%Y")))))
+    assert (american.dates == months).all() and "month-first" in caplog.text
+
+
+def _write(tmp_path, stamps):
+    path = tmp_path / "us.csv"
+    pd.DataFrame({"date": stamps, "x": range(len(stamps))}).to_csv(path, index=False)
+    return path

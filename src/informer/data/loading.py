@@ -219,6 +219,8 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source, *, dayfirst
         text = raw.astype(str).str.strip()
         try:
             parsed = _to_datetime(text, dayfirst=dayfirst)
+            if not dayfirst and not parsed.isna().any() and text.str.contains(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d").all():
+                parsed = _month_or_day_first(text, parsed, source, date_col)
         except (ValueError, TypeError) as error:  # e.g. mixed time-zone offsets
             reason = _first_line(error)
             if "timezone" in reason.lower() or "time zone" in reason.lower():
@@ -248,6 +250,27 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source, *, dayfirst
         log.warning("%s: dates in column %r are UTC; using them as naive UTC times", source.label, date_col)
         dates = dates.tz_convert(None)
     return dates
+
+
+def _month_or_day_first(text: pd.Series, month_first: pd.Series, source: _Source, date_col: str) -> pd.Series:
+    """Dates such as 01/02/2010 read both ways when no day exceeds 12: keep the reading whose
+    steps are regular, and say which one was taken."""
+    day_first = _to_datetime(text, dayfirst=True)
+    if day_first.isna().any() or (day_first == month_first).all():
+        return month_first
+
+    def regular(parsed: pd.Series) -> bool:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore")
+            return len(parsed) > 2 and pd.infer_freq(pd.DatetimeIndex(parsed)) is not None
+
+    if regular(day_first) and not regular(month_first):
+        log.warning("%s: dates in column %r read day-first (day/month/year): read month-first their steps are "
+                    "irregular; pass `dayfirst=false` to keep month-first", source.label, date_col)
+        return day_first
+    log.warning("%s: dates in column %r such as %r read month-first (month/day/year); pass `dayfirst=true` if "
+                "they are day/month/year", source.label, date_col, text.iloc[0])
+    return month_first
 
 
 def _to_datetime(text: pd.Series, *, dayfirst: bool) -> pd.Series:
