@@ -30,6 +30,14 @@ def _write_json(path: str | None, payload: dict) -> None:
 
 
 def cmd_bench_attention(args: argparse.Namespace) -> int:
+    """time and memory of ProbSparse, full, SDPA and the published-style ProbSparse
+
+    Time and peak memory of each attention method over sequence lengths.
+
+    examples:
+      informer bench attention --lengths 96,1024,4096 --backward
+      informer bench attention --out benchmarks/results/attention.json --plot docs/img/attention.png
+    """
     from informer.bench.report import attention_table, memory_exponents, plot_attention
     from informer.bench.suite import attention_suite, machine
 
@@ -88,6 +96,16 @@ def _record_result(args: argparse.Namespace, benchmark: str, spec: dict, result:
 
 
 def cmd_bench_train(args: argparse.Namespace) -> int:
+    """seconds per training step, GFLOP/s, memory
+
+    Time the training step of a model on real batches (median after warm-up), its FLOPs against
+    this machine's matrix-multiply peak, one evaluation forward pass, and peak memory.
+
+    examples:
+      informer bench train
+      informer bench train --amp --checkpoint-activations
+      informer bench train --seq-len 720 --label-len 336 --pred-len 720 --json
+    """
     from informer.bench.suite import train_bench
 
     spec = {**_bench_spec(args), "steps": args.steps, "checkpoint_activations": args.checkpoint_activations}
@@ -109,6 +127,15 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_forecast(args: argparse.Namespace) -> int:
+    """forecast latency and throughput
+
+    Time one forecast (batch 1) and a batch of 32, after warm-up, and the peak memory.
+
+    examples:
+      informer bench forecast
+      informer bench forecast --model linear
+      informer bench forecast --seq-len 720 --label-len 336 --pred-len 720 --json
+    """
     from informer.bench.suite import forecast_bench
 
     spec = _bench_spec(args)
@@ -121,23 +148,21 @@ def cmd_bench_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+BENCH = """benchmarks: attention, training step, forecast
+
+    Benchmarks; each measurement runs in a fresh process.
+
+    examples:
+      informer bench attention --lengths 96,1024,4096 --backward
+      informer bench train --amp
+      informer bench forecast --model linear --json
+    """
+
+
 def register(commands) -> None:
-    bench = add_command(
-        commands, "bench", None,
-        help="benchmarks: attention, training step, forecast",
-        description="Benchmarks; each measurement runs in a fresh process.",
-        examples=("informer bench attention --lengths 96,1024,4096 --backward",
-                  "informer bench train --amp",
-                  "informer bench forecast --model linear --json"),
-    )
+    bench = add_command(commands, "bench", None, text=BENCH)
     kinds = bench.add_subparsers(dest="bench_command", metavar="KIND", required=True)
-    attention = add_command(
-        kinds, "attention", cmd_bench_attention,
-        help="time and memory of ProbSparse, full, SDPA and the published-style ProbSparse",
-        description="Time and peak memory of each attention method over sequence lengths.",
-        examples=("informer bench attention --lengths 96,1024,4096 --backward",
-                  "informer bench attention --out benchmarks/results/attention.json --plot docs/img/attention.png"),
-    )
+    attention = add_command(kinds, "attention", cmd_bench_attention)
     attention.add_argument("--lengths", type=int_list, default=(96, 192, 384, 768, 1536, 3072, 4096, 8192),
                            help="sequence lengths (default: 96,192,...,8192)")
     attention.add_argument("--batch", type=positive_int, default=8)
@@ -155,16 +180,8 @@ def register(commands) -> None:
     attention.add_argument("--out", help="write the results as JSON here")
     attention.add_argument("--plot", help="write a PNG plot of time and memory against length here")
 
-    for name, handler, summary, example in (
-        ("train", cmd_bench_train, "seconds per training step, GFLOP/s, memory", "--amp --checkpoint-activations"),
-        ("forecast", cmd_bench_forecast, "forecast latency and throughput", "--model linear"),
-    ):
-        sub = add_command(
-            kinds, name, handler, help=summary, description=summary,
-            examples=(f"informer bench {name}",
-                      f"informer bench {name} {example}",
-                      f"informer bench {name} --seq-len 720 --label-len 336 --pred-len 720 --json"),
-        )
+    for name, handler in (("train", cmd_bench_train), ("forecast", cmd_bench_forecast)):
+        sub = add_command(kinds, name, handler)
         add_data_arguments(sub)
         add_model_arguments(sub)
         sub.add_argument("--batch-size", type=positive_int, default=32)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import logging
 import os
 import re
@@ -47,11 +48,22 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int] | None, *, help: str,
-                description: str, examples: Sequence[str]) -> argparse.ArgumentParser:
-    """A subcommand whose ``--help`` ends with ``examples`` (one command line each)."""
+def command_text(text: str) -> tuple[str, str, list[str]]:
+    """``(help, description, examples)`` from a command's docstring: its first line, the
+    paragraph after it, and the command lines under ``examples:``."""
+    head, _, tail = inspect.cleandoc(text).partition("examples:")
+    summary, _, description = head.strip().partition("\n")
+    examples = [line.strip() for line in tail.strip().splitlines() if line.strip()]
+    return summary.strip(), " ".join(description.split()), examples
+
+
+def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int] | None, *,
+                text: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand described by ``text`` (default: the handler's docstring), whose ``--help``
+    ends with the examples listed there (one command line each)."""
+    summary, description, examples = command_text(text or handler.__doc__ or name)
     parser = commands.add_parser(
-        name, help=help, description=description,
+        name, help=summary, description=description,
         epilog="examples:\n" + "".join(f"  {line}\n" for line in examples),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

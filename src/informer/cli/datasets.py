@@ -10,6 +10,15 @@ from informer.config import replace
 
 
 def cmd_datasets_list(args: argparse.Namespace) -> int:
+    """list the bundled datasets, or show one
+
+    List the bundled datasets, or show what a dataset gives for given window lengths.
+
+    examples:
+      informer datasets
+      informer datasets --json
+      informer datasets show ETTh1 --seq-len 96 --label-len 48 --pred-len 24
+    """
     from informer.data.inspect import bundled_table
 
     rows = bundled_table()
@@ -25,6 +34,16 @@ def cmd_datasets_list(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets_show(args: argparse.Namespace) -> int:
+    """rows, columns, frequency, split borders and window counts of a dataset
+
+    Show what a user needs before training: rows, columns, inferred frequency, target, split
+    borders and the number of windows in each split.
+
+    examples:
+      informer datasets show ETTh1 --seq-len 96 --label-len 48 --pred-len 24
+      informer datasets show my_meters.csv --target load --freq 15min --json
+      informer datasets show sales.csv --date-col day --features MS --fill ffill
+    """
     from informer.data.inspect import describe, format_description
 
     data = replace(run_config(args, DATA_FLAGS).data, data=args.name)
@@ -34,24 +53,9 @@ def cmd_datasets_show(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    datasets = add_command(
-        commands, "datasets", cmd_datasets_list,
-        help="list the bundled datasets, or show one",
-        description="List the bundled datasets, or show what a dataset gives for given window lengths.",
-        examples=("informer datasets",
-                  "informer datasets --json",
-                  "informer datasets show ETTh1 --seq-len 96 --label-len 48 --pred-len 24"),
-    )
+    datasets = add_command(commands, "datasets", cmd_datasets_list)
     datasets.add_argument("--json", action="store_true", help="print JSON")
-    show = add_command(
-        datasets.add_subparsers(dest="datasets_command", metavar="show"), "show", cmd_datasets_show,
-        help="rows, columns, frequency, split borders and window counts of a dataset",
-        description="Show what a user needs before training: rows, columns, inferred frequency, "
-        "target, split borders and the number of windows in each split.",
-        examples=("informer datasets show ETTh1 --seq-len 96 --label-len 48 --pred-len 24",
-                  "informer datasets show my_meters.csv --target load --freq 15min --json",
-                  "informer datasets show sales.csv --date-col day --features MS --fill ffill"),
-    )
+    show = add_command(datasets.add_subparsers(dest="datasets_command", metavar="show"), "show", cmd_datasets_show)
     show.add_argument("name", metavar="NAME_OR_PATH", help="bundled dataset name or CSV/Parquet path")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     add_data_arguments(show, with_data=False)

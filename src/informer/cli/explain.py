@@ -51,6 +51,18 @@ def explained_batch(args: argparse.Namespace):
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """every stage of one forward pass: shapes, and what each one is
+
+    Run one forward pass on a real batch of test windows and print every stage in order
+    (inputs, embeddings, per-head Q/K/V, ProbSparse's sampled keys and kept queries,
+    distilling, decoder, output) with its shape and meaning, read from hooks on the real
+    model.
+
+    examples:
+      informer explain --data ETTh1
+      informer explain --data ETTh1 --stack --s-layers 3,2,1 --json
+      informer explain --run runs/etth1 --batch-size 4
+    """
     from informer.explain import format_trace, trace
 
     config, model, batch = explained_batch(args)
@@ -66,16 +78,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    parser = add_command(
-        commands, "explain", cmd_explain,
-        help="every stage of one forward pass: shapes, and what each one is",
-        description="Run one forward pass on a real batch of test windows and print every stage in order "
-        "(inputs, embeddings, per-head Q/K/V, ProbSparse's sampled keys and kept queries, distilling, "
-        "decoder, output) with its shape and meaning, read from hooks on the real model.",
-        examples=("informer explain --data ETTh1",
-                  "informer explain --data ETTh1 --stack --s-layers 3,2,1 --json",
-                  "informer explain --run runs/etth1 --batch-size 4"),
-    )
+    parser = add_command(commands, "explain", cmd_explain)
     parser.add_argument("--run", dest="run_dir", metavar="RUN_DIR",
                         help="explain a trained run (its model, data and scaler) instead of the flags' model")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="windows in the batch (default: 32)")

@@ -59,6 +59,20 @@ def write_report(run, *, html_path: Path, image_dir: Path | None = None, windows
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """a run's figures as PNG files and its self-contained report.html
+
+    Draw a run's figures (the sliding window on the series, forecasts against truth for test
+    windows, training curves, ProbSparse's sparsity and kept queries, attention heat maps,
+    the sequence length through distilling) as PNG files, and write report.html: the figures
+    embedded, the metrics against repeat and linear runs in the same folder, the data, the
+    explain trace and the settings. The report opens offline from the file. Figures that do
+    not apply to the model are left out.
+
+    examples:
+      informer plot runs/etth1
+      informer plot runs/etth1 --windows 0,100 --columns OT,HUFL
+      informer plot runs/etth1 --out figures/etth1
+    """
     from informer.run import load_run
 
     run_dir = Path(args.run_dir)
@@ -74,18 +88,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    parser = add_command(
-        commands, "plot", cmd_plot,
-        help="a run's figures as PNG files and its self-contained report.html",
-        description="Draw a run's figures (the sliding window on the series, forecasts against truth for test "
-        "windows, training curves, ProbSparse's sparsity and kept queries, attention heat maps, the sequence "
-        "length through distilling) as PNG files, and write report.html: the figures embedded, the metrics "
-        "against repeat and linear runs in the same folder, the data, the explain trace and the settings. "
-        "The report opens offline from the file. Figures that do not apply to the model are left out.",
-        examples=("informer plot runs/etth1",
-                  "informer plot runs/etth1 --windows 0,100 --columns OT,HUFL",
-                  "informer plot runs/etth1 --out figures/etth1"),
-    )
+    parser = add_command(commands, "plot", cmd_plot)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
     parser.add_argument("--windows", type=window_list, default=(0,),
                         help="test windows to forecast, comma-separated; the first is also drawn on the series "

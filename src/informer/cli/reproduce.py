@@ -22,6 +22,17 @@ def _names(allowed: tuple[str, ...]):
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    """run the Informer paper's experiments and regenerate docs/results.md
+
+    Run the published settings that match the filters (each seed, each model kind), append
+    one JSON line per finished run, skip runs already recorded, resume an interrupted one,
+    and regenerate the results table.
+
+    examples:
+      informer reproduce --dataset ETTh1 --features M --horizons 24,48 --seeds 3 --dry-run
+      informer reproduce --dataset ETTh1 --features M --horizons 24 --seeds 3 --attn full --amp
+      informer reproduce --dataset WTH --features S --seeds 5 --amp --device cuda
+    """
     from informer.bench.presets import find_presets
     from informer.bench.reproduce import estimate_seconds, plan, read_lines, reproduce, line_key
 
@@ -63,16 +74,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def register(commands) -> None:
     from informer.bench.reproduce import MODELS
 
-    parser = add_command(
-        commands, "reproduce", cmd_reproduce,
-        help="run the Informer paper's experiments and regenerate docs/results.md",
-        description="Run the published settings that match the filters (each seed, each model kind), "
-        "append one JSON line per finished run, skip runs already recorded, resume an interrupted one, "
-        "and regenerate the results table.",
-        examples=("informer reproduce --dataset ETTh1 --features M --horizons 24,48 --seeds 3 --dry-run",
-                  "informer reproduce --dataset ETTh1 --features M --horizons 24 --seeds 3 --attn full --amp",
-                  "informer reproduce --dataset WTH --features S --seeds 5 --amp --device cuda"),
-    )
+    parser = add_command(commands, "reproduce", cmd_reproduce)
     parser.add_argument("--dataset", help="ETTh1, ETTh2, ETTm1 or WTH (default: all)")
     parser.add_argument("--features", choices=FEATURE_MODES, help="M or S (default: both)")
     parser.add_argument("--horizons", type=int_list, help="pred_len values, e.g. 24,48 (default: all five)")

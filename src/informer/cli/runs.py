@@ -45,6 +45,16 @@ def _saved_checkpointing(run_dir: Path) -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """train a model and write a run directory
+
+    Train a model (Informer, DLinear or the repeat baseline) and write a run directory
+    (config, weights, scaler, metrics, history, log).
+
+    examples:
+      informer train --data ETTh1 --attn full --config settings.toml --set train.lr=5e-5 --itr 3
+      informer train --data meters.csv --target load --freq 15min --model linear --individual
+      informer train --data ETTh1 --model repeat --pred-len 96 --out runs/etth1-repeat
+    """
     from informer.run import resume, train
     from informer.rundir import default_run_name
 
@@ -110,6 +120,15 @@ def _metrics_table(metrics: dict) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """recompute a run's metrics over every window of a split
+
+    Recompute the metrics of a run over every window of a split (scaled and original units).
+
+    examples:
+      informer evaluate runs/my-run
+      informer evaluate runs/my-run --split val --json
+      informer evaluate runs/my-run --data newer_data.csv
+    """
     from informer.run import load_run
 
     configure_allocator(low_memory=False)
@@ -124,6 +143,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
+    """forecast the steps after the data, as a dated CSV in original units
+
+    Forecast pred_len steps after the last row of the data (or after --at), writing one row
+    per future time step: the timestamp, then each predicted column.
+
+    examples:
+      informer forecast runs/my-run --out forecast.csv
+      informer forecast runs/my-run --data latest_meters.csv --out next_day.csv
+      informer forecast runs/my-run --at "2018-02-01 00:00" --out -
+    """
     from informer.run import load_run
 
     configure_allocator(low_memory=False)
@@ -143,15 +172,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    train = add_command(
-        commands, "train", cmd_train,
-        help="train a model and write a run directory",
-        description="Train a model (Informer, DLinear or the repeat baseline) and write a run directory "
-        "(config, weights, scaler, metrics, history, log).",
-        examples=("informer train --data ETTh1 --attn full --config settings.toml --set train.lr=5e-5 --itr 3",
-                  "informer train --data meters.csv --target load --freq 15min --model linear --individual",
-                  "informer train --data ETTh1 --model repeat --pred-len 96 --out runs/etth1-repeat"),
-    )
+    train = add_command(commands, "train", cmd_train)
     add_data_arguments(train)
     add_model_arguments(train)
     add_train_arguments(train)
@@ -170,14 +191,7 @@ def register(commands) -> None:
                        help="after training, write forecast.csv (the steps after the data) into the run directory")
     group.add_argument("--original-units", action="store_true", help="also print the test metrics in original units")
 
-    evaluate = add_command(
-        commands, "evaluate", cmd_evaluate,
-        help="recompute a run's metrics over every window of a split",
-        description="Recompute the metrics of a run over every window of a split (scaled and original units).",
-        examples=("informer evaluate runs/my-run",
-                  "informer evaluate runs/my-run --split val --json",
-                  "informer evaluate runs/my-run --data newer_data.csv"),
-    )
+    evaluate = add_command(commands, "evaluate", cmd_evaluate)
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
     # dest eval_split: this --split picks val or test, it is not the data's split preset
     evaluate.add_argument("--split", dest="eval_split", choices=("val", "test"), default="test",
@@ -186,15 +200,7 @@ def register(commands) -> None:
     evaluate.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
 
-    forecast = add_command(
-        commands, "forecast", cmd_forecast,
-        help="forecast the steps after the data, as a dated CSV in original units",
-        description="Forecast pred_len steps after the last row of the data (or after --at), "
-        "writing one row per future time step: the timestamp, then each predicted column.",
-        examples=("informer forecast runs/my-run --out forecast.csv",
-                  "informer forecast runs/my-run --data latest_meters.csv --out next_day.csv",
-                  'informer forecast runs/my-run --at "2018-02-01 00:00" --out -'),
-    )
+    forecast = add_command(commands, "forecast", cmd_forecast)
     forecast.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
     forecast.add_argument("--data", help="CSV/Parquet file with the run's columns (default: the run's data)")
     forecast.add_argument("--at", metavar="TIMESTAMP",
