@@ -150,3 +150,11 @@ def _write(tmp_path, stamps):
     path = tmp_path / "us.csv"
     pd.DataFrame({"date": stamps, "x": range(len(stamps))}).to_csv(path, index=False)
     return path
+
+
+def test_a_counter_index_with_holes_is_dropped_too(tmp_path):
+    path = tmp_path / "x.csv"
+    frame = synthetic_frame(50, 2)
+    frame.iloc[::7, 1] = np.nan
+    frame.dropna().to_csv(path)  # the index keeps its holes
+    assert load_series(DataConfig(data=str(path))).columns == ("a", "b")

@@ -340,12 +340,12 @@ def _index_column(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Dat
     if first != PANDAS_INDEX or date_col == PANDAS_INDEX or source.parquet:
         return frame
     values = frame[first]
-    if pd.api.types.is_integer_dtype(values):
-        start = int(values.iloc[0])
-        if start in (0, 1) and np.array_equal(values.to_numpy(), np.arange(start, start + len(values))):
-            log.warning("%s: dropped the first column, a row counter (the index pandas writes with to_csv)",
-                        source.label)
-            return frame.drop(columns=first)
+    if pd.api.types.is_integer_dtype(values) and not _years(values) and len(values) > 1 \
+            and bool(np.all(np.diff(values.to_numpy()) > 0)):
+        # 0..n-1, or with holes where rows were dropped before writing: pandas' row index
+        log.warning("%s: dropped the first column, a row counter (the index pandas writes with to_csv)",
+                    source.label)
+        return frame.drop(columns=first)
     if date_col not in frame.columns and (_years(values) or not pd.api.types.is_numeric_dtype(values)):
         try:
             dates = _years(values) or not _to_datetime(values.astype(str), dayfirst=False).isna().any()
