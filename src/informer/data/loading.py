@@ -340,8 +340,9 @@ def _index_column(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Dat
     if first != PANDAS_INDEX or date_col == PANDAS_INDEX or source.parquet:
         return frame
     values = frame[first]
-    if pd.api.types.is_integer_dtype(values) and not _years(values) and len(values) > 1 \
-            and bool(np.all(np.diff(values.to_numpy()) > 0)):
+    counter = (pd.api.types.is_integer_dtype(values) and len(values) > 1
+               and bool(np.all(np.diff(values.to_numpy()) > 0)))
+    if counter and (date_col in frame.columns or not _years(values)):
         # 0..n-1, or with holes where rows were dropped before writing: pandas' row index
         log.warning("%s: dropped the first column, a row counter (the index pandas writes with to_csv)",
                     source.label)
