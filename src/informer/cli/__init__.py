@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (command or parser).print_help()
         return 2
     try:
-        if hasattr(args, "threads"):
+        if hasattr(args, "threads") and args.command != "datasets":  # datasets needs no torch
             configure_threads(args.threads)
         return args.handler(args)
     except NonFiniteLossError as error:

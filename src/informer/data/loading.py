@@ -135,6 +135,9 @@ def _read_csv(source: _Source, decimal: str | None = None) -> pd.DataFrame:
         seen.add(name)
     if decimal is None:
         decimal = _sniff_decimal(source, delimiter, encoding)
+    elif decimal == delimiter:
+        raise DataError(f"{source.label}: {delimiter!r} separates the columns, so it cannot be the decimal mark "
+                        "too; such files use ';' between columns")
     try:
         frame = pd.read_csv(source.path, sep=delimiter, encoding=encoding, skipinitialspace=True, decimal=decimal)
     except UnicodeDecodeError as error:  # a bad byte after the first line
