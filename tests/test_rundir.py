@@ -123,6 +123,7 @@ def test_create_clears_an_earlier_run_but_not_other_files(tmp_path):
     for name in (*rundir.RUN_FILES, rundir.LOG_FILE, rundir.RESUME_FILE, "notes.txt"):
         (run / name).write_text("x")
     assert rundir.create(run) is False
+    rundir.clear(run)
     assert [p.name for p in run.iterdir()] == ["notes.txt"]
 
 
@@ -131,3 +132,27 @@ def test_default_run_name_names_the_model():
     linear_name = rundir.default_run_name(RunConfig(model=ModelConfig(kind="linear")))
     assert informer_name.startswith("ETTh1_M_sl96_ll48_pl24_prob_")
     assert linear_name.startswith("ETTh1_M_sl96_ll48_pl24_linear_")
+
+
+def test_a_run_directory_in_training_is_locked(tmp_path):
+    import informer
+    from helpers import synthetic_frame
+    from informer.config import DataConfig
+    from informer.run import load_run
+
+    synthetic_frame(200, 2).to_csv(tmp_path / "d.csv", index=False)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text((FIXTURE / "config.json").read_text())
+    config = RunConfig.for_model("repeat", data=DataConfig(data=str(tmp_path / "d.csv"), seq_len=24, label_len=12,
+                                                           pred_len=6))
+    with rundir.TrainingLock(run):
+        assert rundir.training_in_progress(run)
+        with pytest.raises(RunDirectoryError, match="another training is writing"):
+            informer.train(config, out=run, overwrite=True)
+        assert (run / "config.json").exists()  # nothing of the other training was touched
+        with pytest.raises(RunDirectoryError, match="still in progress"):
+            load_run(run)
+    assert not rundir.training_in_progress(run)
+    informer.train(config, out=run, overwrite=True)
+    assert not (run / rundir.LOCK_FILE).exists() and load_run(run).metrics["epochs"] == 0

@@ -306,13 +306,23 @@ def _bytes_needed(config: RunConfig, data: PreparedData) -> int:
 
 def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
                 progress: bool, resume_state: TrainingState | None, log_every: float | None = None) -> Run:
-    created = False
+    if path is None:
+        return _train_logged(None, config, data, device, progress=progress, resume_state=resume_state,
+                             log_every=log_every, created=False)
+    created = rundir.create(path)
+    with rundir.TrainingLock(path):
+        if resume_state is None:
+            rundir.clear(path)
+        return _train_logged(path, config, data, device, progress=progress, resume_state=resume_state,
+                             log_every=log_every, created=created)
+
+
+def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
+                  progress: bool, resume_state: TrainingState | None, log_every: float | None, created: bool) -> Run:
     handler = None
     logger = logging.getLogger("informer")
     level = logger.level
     if path is not None:
-        if resume_state is None:
-            created = rundir.create(path)
         try:
             handler = logging.FileHandler(path / rundir.LOG_FILE, encoding="utf-8")
         except OSError as error:
@@ -432,6 +442,8 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     path = Path(path)
     info = rundir.read_config(path)
     if not (path / "model.safetensors").exists() and not (path / "scaler.json").exists():
+        if rundir.training_in_progress(path):
+            raise RunDirectoryError(f"{path}: training is still in progress; its weights are written when it ends")
         if (path / RESUME_FILE).exists():
             raise RunDirectoryError(f"{path}: training stopped before it finished; continue it with: "
                                     f"informer train --resume {path}")

@@ -236,21 +236,71 @@ def check_free_space(path: Path, needed_bytes: int) -> None:
                           f"{needed_bytes / 1e6:.0f} MB")
 
 
+LOCK_FILE = ".training.lock"
+
+
 def create(path: Path) -> bool:
-    """Empty ``path`` of an earlier run's files and create it; True if the directory is new.
+    """Create ``path`` if needed; True if the directory is new.
 
     Raises:
         RunDirectoryError: if it cannot be created.
     """
-    if path.exists():
-        for name in (*RUN_FILES, LOG_FILE, RESUME_FILE):
-            (path / name).unlink(missing_ok=True)
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise RunDirectoryError(f"{path}: cannot create the run directory ({error.strerror or error})") from error
     return created
+
+
+def clear(path: Path) -> None:
+    """Remove an earlier run's files from ``path`` (other files stay)."""
+    for name in (*RUN_FILES, LOG_FILE, RESUME_FILE):
+        (path / name).unlink(missing_ok=True)
+
+
+class TrainingLock:
+    """An exclusive lock on a run directory while a training writes to it (POSIX ``flock``;
+    released by the kernel when the process dies, so a killed run never leaves it held).
+
+    Raises:
+        RunDirectoryError: on entering, if another process holds it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path / LOCK_FILE
+        self.handle = None
+
+    def __enter__(self) -> "TrainingLock":
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            return self
+        self.handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            self.handle = None
+            raise RunDirectoryError(f"{self.path.parent}: another training is writing to this run directory; "
+                                    "wait for it to finish or stop it first") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            self.path.unlink(missing_ok=True)
+            self.handle.close()
+
+
+def training_in_progress(path: Path) -> bool:
+    """Whether a training holds ``path``'s lock right now."""
+    if not (path / LOCK_FILE).exists():
+        return False
+    try:
+        with TrainingLock(path):
+            return False
+    except RunDirectoryError:
+        return True
 
 
 def remove(path: Path) -> None:
