@@ -52,6 +52,13 @@ def eval_generator(device: torch.device, seed: int) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
 
 
+def batch_seed(seed: int, index: int) -> int:
+    """The seed of an evaluation's batch ``index``: each batch draws its ProbSparse keys from its
+    own seed, so a batch's forecast does not depend on which batches were computed before it (or
+    on which process, under torchrun). Batch 0 uses ``seed`` itself."""
+    return seed + index
+
+
 def run_batch(
     model: nn.Module,
     batch: Batch,
@@ -97,18 +104,29 @@ def predictions(
     device: torch.device,
     seed: int,
     amp: bool = False,
+    shard: tuple[int, int] = (0, 1),
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(forecast, truth)`` batches in scaled units, (B, pred_len, c_out) each, every window
-    once, in order, with the evaluation generator (the same keys sampled on every pass).
+    once, in order, each batch with its own seeded generator (:func:`batch_seed`: the same keys
+    sampled on every pass).
+
+    ``shard=(rank, world_size)`` yields only the batches ``rank, rank + world_size, ...``: the
+    processes of a torchrun job share a split's batches, each computed exactly as alone.
 
     Raises:
         ValueError: if the dataset's windows hold only the known steps (no truth to compare).
     """
+    rank, world_size = shard
+    n = len(dataset)
+    batches = [range(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    mine = list(range(rank, len(batches), world_size))
     was_training = model.training
     model.eval()
     generator = eval_generator(device, seed)
     try:
-        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False):
+        loader = DataLoader(dataset, batch_sampler=[batches[k] for k in mine])
+        for index, batch in zip(mine, loader):
+            generator.manual_seed(batch_seed(seed, index))
             out, truth = run_batch(model, batch, features=features, device=device, generator=generator, amp=amp)
             if truth is None:
                 raise ValueError("predictions need windows with their future: y (B, label_len + pred_len, C)")

@@ -21,12 +21,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from informer import rundir
+from informer import distributed, rundir
 from informer.batches import unwrap
 from informer.config import TRAIN_DEFAULTS, RunConfig, TrainConfig, replace
 from informer.data.loading import FrequencyMismatch, TimeSeries, load_series
 from informer.data.pipeline import PreparedData, prepare, target_columns
 from informer.data.scaling import Scaler
+from informer.distributed import SINGLE, Distributed
 from informer.errors import ConfigError, InformerError
 from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
@@ -167,7 +168,7 @@ def _check_frequency(series: TimeSeries, freq: str) -> None:
                     series.source, to_offset(inferred).freqstr, freq, freq)
 
 
-def _evaluate(run: Run, prepared: PreparedData, split: str) -> dict:
+def _evaluate(run: Run, prepared: PreparedData, split: str, job: Distributed = SINGLE) -> dict:
     c = run.config
     return evaluate_model(
         run.model,
@@ -178,6 +179,7 @@ def _evaluate(run: Run, prepared: PreparedData, split: str) -> dict:
         device=run.device,
         seed=c.train.seed,
         amp=c.train.amp,
+        job=job,
     )
 
 
@@ -201,20 +203,44 @@ def train(
     progress bar; ``log_every`` logs a line every that many seconds within an epoch instead
     (steps done, loss, speed, time left), for output that goes to a file.
 
+    In a process started by ``torchrun`` the processes train one model together
+    (:mod:`informer.distributed`; docs/distributed.md): ``batch_size`` is the global batch, and
+    only rank 0 writes ``out``.
+
     Raises:
-        DataError, ConfigError: for bad data or settings, before anything is written.
+        DataError, ConfigError: for bad data or settings, before anything is written (under
+            torchrun, on every process when any process finds one).
         NonFiniteLossError: when the training loss diverges; the run directory then holds the
             best epoch so far (or is removed if no epoch ended).
     """
-    _check_kind_settings(config)
-    data = prepare(config.data, embed=config.model.embed)
-    device = resolve_device(config.train.device)
+    job, device = distributed.setup(resolve_device(config.train.device))
     path = Path(out) if out is not None else None
-    if path is not None:
-        rundir.check_output_dir(path, overwrite=overwrite)
-        rundir.check_free_space(path, _bytes_needed(config, data))
-    _warn_if_busy(device)
-    return _train_into(path, config, data, device, progress=progress, log_every=log_every, resume_state=None)
+
+    def prepared() -> PreparedData:
+        _check_kind_settings(config)
+        _check_processes(config, job)
+        data = prepare(config.data, embed=config.model.embed)
+        if path is not None and job.main:
+            rundir.check_output_dir(path, overwrite=overwrite)
+            rundir.check_free_space(path, _bytes_needed(config, data))
+        return data
+
+    data = distributed.together(job, prepared)
+    if job.main:
+        _warn_if_busy(device)
+    return _train_into(path if job.main else None, config, data, device, progress=progress, log_every=log_every,
+                       resume_state=None, job=job)
+
+
+def _check_processes(config: RunConfig, job: Distributed) -> None:
+    """The global batch must split evenly among the processes of a torchrun job.
+
+    Raises:
+        ConfigError: when it does not.
+    """
+    if job.enabled and config.train.batch_size % job.world_size:
+        raise ConfigError(f"`batch_size` {config.train.batch_size} is the global batch and must split evenly "
+                          f"among the {job.world_size} processes; use a multiple of {job.world_size}")
 
 
 def _runnable_elsewhere() -> int:
@@ -268,20 +294,34 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
     """Continue a run that was killed after one of its epochs ended (or, if it was killed before
     its first epoch ended, train it again from the start with the settings in its config.json).
 
+    Under torchrun every process reads the run directory (it must be visible to all of them) and
+    continues its own random generators; the job must have as many processes as the one that
+    wrote the state.
+
     Raises:
         RunDirectoryError, CheckpointError: if ``path`` is not a resumable run directory.
     """
     path = Path(path)
     config = rundir.read_config(path).config
     if not (path / RESUME_FILE).exists() and not (path / "model.safetensors").exists():
-        log.warning("%s: no epoch had finished; training again from the start with its settings", path)
+        if distributed.from_environment().main:
+            log.warning("%s: no epoch had finished; training again from the start with its settings", path)
         return train(config, out=path, overwrite=True, progress=progress, log_every=log_every)
     state = load_state(path / RESUME_FILE)
-    data = prepare(config.data, embed=config.model.embed)
-    _warn_if_busy(resolve_device(config.train.device))
+    job, device = distributed.setup(resolve_device(config.train.device))
+
+    def prepared() -> PreparedData:
+        if state.world_size != job.world_size:
+            raise CheckpointError(f"{path}: was trained on {state.world_size} process(es); resume it with as "
+                                  f"many (informer train --nproc {state.world_size} --resume {path})")
+        return prepare(config.data, embed=config.model.embed)
+
+    data = distributed.together(job, prepared)
+    if job.main:
+        _warn_if_busy(device)
     try:
-        return _train_into(path, config, data, resolve_device(config.train.device), progress=progress,
-                           log_every=log_every, resume_state=state)
+        return _train_into(path if job.main else None, config, data, device, progress=progress,
+                           log_every=log_every, resume_state=state, job=job)
     except (RuntimeError, KeyError, ValueError) as error:
         if isinstance(error, InformerError):
             raise
@@ -305,20 +345,22 @@ def _bytes_needed(config: RunConfig, data: PreparedData) -> int:
 
 
 def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
-                progress: bool, resume_state: TrainingState | None, log_every: float | None = None) -> Run:
+                progress: bool, resume_state: TrainingState | None, log_every: float | None = None,
+                job: Distributed = SINGLE) -> Run:
     if path is None:
         return _train_logged(None, config, data, device, progress=progress, resume_state=resume_state,
-                             log_every=log_every, created=False)
+                             log_every=log_every, created=False, job=job)
     created = rundir.create(path)
     with rundir.TrainingLock(path):
         if resume_state is None:
             rundir.clear(path)
         return _train_logged(path, config, data, device, progress=progress, resume_state=resume_state,
-                             log_every=log_every, created=created)
+                             log_every=log_every, created=created, job=job)
 
 
 def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
-                  progress: bool, resume_state: TrainingState | None, log_every: float | None, created: bool) -> Run:
+                  progress: bool, resume_state: TrainingState | None, log_every: float | None, created: bool,
+                  job: Distributed = SINGLE) -> Run:
     handler = None
     logger = logging.getLogger("informer")
     level = logger.level
@@ -333,7 +375,7 @@ def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, devi
             logger.setLevel(logging.INFO)  # the log file gets the epochs; restored below
     try:
         run = _train_repetitions(config, data, device, progress=progress, log_every=log_every, path=path,
-                                 resume_state=resume_state)
+                                 resume_state=resume_state, job=job)
         if path is not None:
             run.save(path)
             (path / RESUME_FILE).unlink(missing_ok=True)
@@ -369,8 +411,8 @@ def _close(handler: logging.Handler | None) -> None:
 
 
 def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.device, *, progress: bool,
-                       log_every: float | None = None,
-                       path: Path | None = None, resume_state: TrainingState | None = None) -> Run:
+                       log_every: float | None = None, path: Path | None = None,
+                       resume_state: TrainingState | None = None, job: Distributed = SINGLE) -> Run:
     series = data.series
     log.info(
         "data %s: %d rows, %d column%s, freq %s, target %s; windows %s",
@@ -382,8 +424,9 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
         seed = config.train.seed + repetition
         torch.manual_seed(seed)
         model = _build(config, data).to(device)
-        log.info("%s model, repetition %d/%d, seed %d: %d parameters on %s", config.model.kind, repetition + 1,
-                 config.train.itr, seed, sum(p.numel() for p in model.parameters()), device)
+        log.info("%s model, repetition %d/%d, seed %d: %d parameters on %s%s", config.model.kind, repetition + 1,
+                 config.train.itr, seed, sum(p.numel() for p in model.parameters()), device,
+                 f", {job.world_size} processes (global batch {config.train.batch_size})" if job.enabled else "")
         run_config = replace(config, train=replace(config.train, seed=seed)) if repetition else config
         run = Run(run_config, model, data.scaler, series.target, series.freq, requested_device=device)
         on_epoch_end = None
@@ -401,17 +444,18 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
             try:
                 result = fit(model, data, config.train, device=device, seed=seed, progress=progress,
                              log_every=log_every,
-                             resume=resume_state if repetition == 0 else None, on_epoch_end=on_epoch_end)
+                             resume=resume_state if repetition == 0 else None, on_epoch_end=on_epoch_end,
+                             job=job)
             except NonFiniteLossError as error:
                 partial = error.result
                 if partial.best_epoch >= 1 and repetition == 0:
                     run.history = [vars(record) for record in partial.history]
-                    run.metrics = _final_metrics(run, data, partial, seed)
+                    run.metrics = _final_metrics(run, data, partial, seed, job)
                     run.metrics["stopped"] = str(error)
                     error.run = run
                 raise
         run.history = [vars(record) for record in result.history]
-        run.metrics = _final_metrics(run, data, result, seed)
+        run.metrics = _final_metrics(run, data, result, seed, job)
         log.info("test: mse %.6f, mae %.6f (seed %d)", run.metrics["mse"], run.metrics["mae"], seed)
         repetitions.append(run)
     first = repetitions[0]
@@ -421,8 +465,8 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
     return first
 
 
-def _final_metrics(run: Run, data: PreparedData, result: FitResult, seed: int) -> dict:
-    metrics = _evaluate(run, data, "test")
+def _final_metrics(run: Run, data: PreparedData, result: FitResult, seed: int, job: Distributed = SINGLE) -> dict:
+    metrics = _evaluate(run, data, "test", job)
     metrics.update(
         windows=data.window_counts(),
         epochs=len(result.history),
@@ -430,6 +474,8 @@ def _final_metrics(run: Run, data: PreparedData, result: FitResult, seed: int) -
         train_seconds=round(result.train_seconds, 3),
         seed=seed,
     )
+    if job.enabled:
+        metrics["processes"] = job.world_size
     return metrics
 
 

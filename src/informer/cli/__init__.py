@@ -17,7 +17,14 @@ from collections.abc import Sequence
 
 from informer import __version__
 from informer.cli import bench, datasets, explain, plot, published, reproduce, runs
-from informer.cli.common import Parser, configure_threads, console_logging, normalise_argv, user_words
+from informer.cli.common import (
+    Parser,
+    configure_threads,
+    console_logging,
+    normalise_argv,
+    torchrun_rank,
+    user_words,
+)
 from informer.errors import InformerError, NonFiniteLossError
 
 __all__ = ["build_parser", "main"]
@@ -60,9 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"informer: {'; '.join(notes)}", file=sys.stderr)
         argv = argv[: command + 1] + translated
     args = parser.parse_args(normalise_argv(parser, argv))
+    args.argv = argv
     command = getattr(args, "command_parser", None)
     chatty = args.verbose or args.command in ("train", "bench", "reproduce")  # long work reports progress
-    console_logging(logging.INFO if chatty else logging.WARNING, command)
+    rank = torchrun_rank()
+    if rank:  # under torchrun only rank 0 talks (the others report what only they know)
+        console_logging(logging.ERROR, command)
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's lifetime
+    else:
+        console_logging(logging.INFO if chatty else logging.WARNING, command)
     if getattr(args, "handler", None) is None:
         (command or parser).print_help()
         return 2
@@ -71,14 +84,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_threads(args.threads)
         return args.handler(args)
     except NonFiniteLossError as error:
-        print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
+        if not rank:
+            print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
         return 3
     except InformerError as error:
-        print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
+        if not rank:  # every process of a torchrun job raises the same error (informer.distributed.together)
+            print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        if rank is None:
+            raise
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"informer: error: process {rank} lost the other processes of the job ({reason}); the job ends",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("informer: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `informer forecast RUN --out - | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if rank is not None:
+            from informer.distributed import shutdown
+
+            shutdown()
+

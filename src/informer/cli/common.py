@@ -347,6 +347,14 @@ def available_cores() -> int:
     return max(1, cores // max(1, local_processes))
 
 
+def torchrun_rank() -> int | None:
+    """This process's rank when torchrun started it with others, else None (without importing torch)."""
+    try:
+        return int(os.environ["RANK"]) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None
+    except (KeyError, ValueError):
+        return None
+
+
 def configure_threads(threads: int | None) -> int:
     """Set torch's intra-op threads: ``threads``, else what OMP_NUM_THREADS says (torch reads it),
     else the cores this process may use."""

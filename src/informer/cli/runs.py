@@ -11,12 +11,15 @@ from pathlib import Path
 from informer.allocator import configure_allocator
 from informer.cli.common import (
     SETTING_FLAGS,
+    available_cores,
+    positive_int,
     add_command,
     add_data_arguments,
     add_model_arguments,
     add_train_arguments,
     flag_spellings,
     run_config,
+    torchrun_rank,
 )
 from informer.config import DEVICES
 from informer.errors import ConfigError, InformerError
@@ -58,6 +61,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from informer.run import resume, train
     from informer.rundir import default_run_name
 
+    if args.nproc is not None and torchrun_rank() is None:
+        return _launch(args, default_run_name)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     log_every = None if progress or args.log_every <= 0 else args.log_every
     if args.resume:
@@ -74,6 +79,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path("runs") / default_run_name(config)
         configure_allocator(low_memory=config.train.checkpoint_activations)
         run = train(config, out=out, overwrite=args.overwrite, progress=progress, log_every=log_every)
+    if torchrun_rank():  # rank 0 reports and writes the rest of the run directory
+        return 0
     m = run.metrics
     if m["epochs"] == 0:
         fitting = f"no training: {run.config.model.kind} baseline"
@@ -95,6 +102,57 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"forecast of the {len(frame)} steps after the data: {out / 'forecast.csv'}")
     _write_report(run, out)
     return 0
+
+
+def _launch(args: argparse.Namespace, default_run_name) -> int:
+    """``informer train --nproc N ...``: the same command under torch's own launcher (what
+    ``torchrun --standalone --nproc-per-node N -m informer train ...`` does), on this machine."""
+    import os
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser, run
+
+    argv = _without_option(list(args.argv), "--nproc")
+    out = args.resume or args.out
+    if out is None:  # every process must agree on the directory, and this one names it at the end
+        out = str(Path("runs") / default_run_name(run_config(args, SETTING_FLAGS)))
+        argv += ["--out", out]
+    if args.threads is None and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, available_cores() // args.nproc))
+    launcher = get_args_parser().parse_args(
+        ["--standalone", f"--nproc-per-node={args.nproc}", "--module", "informer", *argv])
+    quiet = logging.getLogger("torch.distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # its summary of a failure is a traceback; we say it in one line below
+    try:
+        run(launcher)
+    except ChildFailedError as error:
+        rank, failure = min(error.failures.items())
+        if failure.exitcode > 0 and rank == 0:
+            return failure.exitcode  # rank 0 has said why
+        how = f"was stopped by signal {failure.signal_name()}" if failure.exitcode < 0 else \
+            f"failed with exit code {failure.exitcode}"
+        resumable = Path(out, "resume.safetensors").exists()
+        print(f"informer: error: training process {rank} of {args.nproc} {how}; the job ended"
+              + (f"; continue it with: informer train --nproc {args.nproc} --resume {out}" if resumable else ""),
+              file=sys.stderr)
+        return 1
+    finally:
+        quiet.setLevel(level)
+    return 0
+
+
+def _without_option(argv: list[str], flag: str) -> list[str]:
+    """``argv`` without ``flag VALUE`` or ``flag=VALUE``."""
+    kept, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == flag:
+            skip = True
+        elif not token.startswith(flag + "="):
+            kept.append(token)
+    return kept
 
 
 def _write_report(run, out: Path) -> None:
@@ -183,6 +241,9 @@ def register(commands) -> None:
                        help="continue a run that was stopped after one of its epochs (its settings are kept)")
     group.add_argument("--progress", action=argparse.BooleanOptionalAction,
                        help="progress bar (default: when stderr is a terminal)")
+    group.add_argument("--nproc", type=positive_int, metavar="N",
+                       help="train with N processes on this machine (torch.distributed.run, DDP; "
+                            "see docs/distributed.md)")
     group.add_argument("--log-every", type=float, default=30.0, metavar="SECONDS",
                        help="without a progress bar (output to a file or pipe), log a progress line this often; "
                             "0: never (default: 30)")

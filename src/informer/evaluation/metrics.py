@@ -44,6 +44,16 @@ class MetricAccumulator:
         self.relative_absolute += float(np.sum(np.abs(relative)))
         self.relative_squared += float(np.sum(relative**2))
 
+    def sums(self) -> list[float]:
+        """The running sums, in :meth:`from_sums`'s order (to add them across processes)."""
+        return [self.count, self.relative_count, self.squared, self.absolute, self.relative_absolute,
+                self.relative_squared]
+
+    @classmethod
+    def from_sums(cls, sums: list[float]) -> "MetricAccumulator":
+        count, relative_count, *errors = sums
+        return cls(int(round(count)), int(round(relative_count)), *errors)
+
     def result(self) -> dict[str, float]:
         if self.count == 0:
             raise ValueError("no values were accumulated")

@@ -39,6 +39,7 @@ class TrainingState:
     best_epoch: int = 0
     train_seconds: float = 0.0
     grad_scaler: dict = field(default_factory=dict)
+    world_size: int = 1
 
 
 def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -70,6 +71,7 @@ def save_state(path: Path, state: TrainingState) -> None:
                 "param_groups": state.optimizer["param_groups"],
                 "optimizer_scalars": optimizer_scalars,
                 "grad_scaler": state.grad_scaler,
+                "world_size": state.world_size,
             }
         ),
     }
@@ -118,4 +120,5 @@ def load_state(path: Path) -> TrainingState:
         best_epoch=int(info["best_epoch"]),
         train_seconds=float(info["train_seconds"]),
         grad_scaler=info.get("grad_scaler", {}),
+        world_size=int(info.get("world_size", 1)),
     )

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
 
 from informer.batches import predictions, run_batch
 from informer.config import TrainConfig
 from informer.data.pipeline import PreparedData
+from informer.distributed import SINGLE, Distributed
 from informer.errors import NonFiniteLossError
 from informer.model.checkpointing import set_activation_checkpointing
 from informer.training.checkpoint import TrainingState
@@ -52,13 +54,16 @@ def loss_function(name: str) -> nn.Module:
 
 
 def split_loss(model: nn.Module, data: PreparedData, split: str, *, config: TrainConfig, device: torch.device,
-               criterion: nn.Module, seed: int) -> float:
-    """Mean loss over every window of a split (each window weighted equally)."""
+               criterion: nn.Module, seed: int, job: Distributed = SINGLE) -> float:
+    """Mean loss over every window of a split (each window weighted equally); under torchrun
+    each process takes its share of the batches and the sums are added."""
     total, count = 0.0, 0
     for pred, true in predictions(model, data.dataset(split), features=data.config.features,
-                                  batch_size=config.batch_size, device=device, seed=seed, amp=config.amp):
+                                  batch_size=config.batch_size, device=device, seed=seed, amp=config.amp,
+                                  shard=(job.rank, job.world_size)):
         total += float(criterion(torch.from_numpy(pred), torch.from_numpy(true))) * pred.shape[0]
         count += pred.shape[0]
+    total, count = job.sum([total, count])
     return total / count
 
 
@@ -82,13 +87,15 @@ def train_step(
     device: torch.device,
     generator: torch.Generator | None,
     amp: bool,
+    job: Distributed = SINGLE,
 ) -> float:
-    """One optimisation step on a window batch; returns the loss. A non-finite loss is
-    returned without stepping, so the weights stay as they were."""
+    """One optimisation step on a window batch; returns the loss (under torchrun, the mean over
+    the processes' batches, the same on each). A non-finite loss is returned without stepping,
+    on every process, so the weights stay as they were."""
     optimizer.zero_grad(set_to_none=True)
     out, truth = run_batch(model, batch, features=features, device=device, generator=generator, amp=amp)
     loss = criterion(out, truth)
-    value = float(loss.detach())
+    value = float(loss.detach()) if not job.enabled else job.sum([float(loss.detach())])[0] / job.world_size
     if math.isfinite(value):
         grad_scaler.scale(loss).backward()
         grad_scaler.step(optimizer)
@@ -107,6 +114,7 @@ def fit(
     log_every: float | None = None,
     resume: TrainingState | None = None,
     on_epoch_end: Callable[[TrainingState], None] | None = None,
+    job: Distributed = SINGLE,
 ) -> FitResult:
     """Train ``model`` (on ``device`` already) in place and restore the weights of its best
     validation epoch.
@@ -116,24 +124,40 @@ def fit(
     ``resume`` continues from such a state, so that a run resumed after any epoch ends exactly
     as an uninterrupted one (on the CPU, with the same seed).
 
+    Under torchrun (``job``), the model trains wrapped in DistributedDataParallel: each process
+    takes ``batch_size / world_size`` windows of each global batch (a DistributedSampler,
+    reshuffled every epoch from ``seed``), draws its dropout and ProbSparse keys from its own
+    seed (:meth:`Distributed.seed`), and the validation and test losses are computed once over
+    the whole split; every process takes the same decisions. ``on_epoch_end`` then holds every
+    process's generator states.
+
     Raises:
         NonFiniteLossError: at the first NaN or infinite training loss; the best weights so far
             are restored first and the partial result is the error's ``result``.
     """
-    torch.manual_seed(seed)
+    torch.manual_seed(job.seed(seed))
     set_activation_checkpointing(model, config.checkpoint_activations)
     train_set = data.dataset("train")
     shuffle = torch.Generator().manual_seed(seed)
+    sampler = None
+    batch_size = config.batch_size // job.world_size
+    if job.enabled:
+        sampler = DistributedSampler(train_set, num_replicas=job.world_size, rank=job.rank, shuffle=True, seed=seed,
+                                     drop_last=True)
     loader = DataLoader(
         train_set,
-        batch_size=config.batch_size,
-        shuffle=True,
+        batch_size=batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
         drop_last=len(train_set) >= config.batch_size,  # published: drop the ragged last batch
-        generator=shuffle,
+        generator=shuffle if sampler is None else None,
         num_workers=config.num_workers,
         persistent_workers=config.num_workers > 0,
     )
-    sampling = torch.Generator(device=device).manual_seed(seed + 1)
+    sampling = torch.Generator(device=device).manual_seed(job.seed(seed) + 1)
+    net = model
+    if job.enabled:
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = make_optimizer(model, lr=config.lr)
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
     criterion = loss_function(config.loss)
@@ -151,9 +175,10 @@ def fit(
         stopper = EarlyStopping(**resume.stopper)
         result.history = [EpochRecord(**record) for record in resume.history]
         result.best_epoch, result.best_val_loss = resume.best_epoch, stopper.best
-        torch.set_rng_state(resume.rng["torch"])
-        shuffle.set_state(resume.rng["shuffle"])
-        sampling.set_state(resume.rng["sampling"])
+        rng = rank_rng(resume.rng, job.rank)
+        torch.set_rng_state(rng["torch"])
+        shuffle.set_state(rng["shuffle"])
+        sampling.set_state(rng["sampling"])
         first_epoch, elapsed = resume.epoch + 1, resume.train_seconds
         log.info("resuming after epoch %d", resume.epoch)
         if stopper.should_stop:
@@ -165,15 +190,17 @@ def fit(
         rate = learning_rate(epoch, base=config.lr, schedule=config.lradj)
         for group in optimizer.param_groups:
             group["lr"] = rate
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         model.train()
         epoch_start = time.perf_counter()
         running, steps = 0.0, 0
         last_line = epoch_start
-        bar = _progress(loader, epoch, config.epochs, enabled=progress)
+        bar = _progress(loader, epoch, config.epochs, enabled=progress and job.main)
         for step, batch in enumerate(bar, start=1):
-            value = train_step(model, batch, optimizer=optimizer, criterion=criterion, grad_scaler=scaler,
+            value = train_step(net, batch, optimizer=optimizer, criterion=criterion, grad_scaler=scaler,
                                features=data.config.features, device=device, generator=sampling,
-                               amp=config.amp)
+                               amp=config.amp, job=job)
             if not math.isfinite(value):
                 model.load_state_dict(best_state)
                 result.train_seconds = time.perf_counter() - started
@@ -194,8 +221,10 @@ def fit(
                          epoch, config.epochs, step, len(loader), 100 * step / len(loader), running / steps, speed,
                          (len(loader) - step) / speed)
         train_loss = running / max(steps, 1)
-        val_loss = split_loss(model, data, "val", config=config, device=device, criterion=criterion, seed=seed)
-        test_loss = split_loss(model, data, "test", config=config, device=device, criterion=criterion, seed=seed)
+        job.share_buffers(model)
+        val_loss = split_loss(model, data, "val", config=config, device=device, criterion=criterion, seed=seed, job=job)
+        test_loss = split_loss(model, data, "test", config=config, device=device, criterion=criterion, seed=seed,
+                               job=job)
         record = EpochRecord(epoch, train_loss, val_loss, test_loss, rate, time.perf_counter() - epoch_start)
         result.history.append(record)
         log.info(
@@ -206,6 +235,9 @@ def fit(
             best_state = copy.deepcopy(model.state_dict())
             result.best_epoch, result.best_val_loss = epoch, val_loss
         result.train_seconds = time.perf_counter() - started
+        rng = {"torch": torch.get_rng_state(), "shuffle": shuffle.get_state(), "sampling": sampling.get_state()}
+        if job.enabled:  # every process's generators, for an exact resume of each
+            rng = merge_rng(job.gather({k: v.cpu() for k, v in rng.items()}))
         if on_epoch_end is not None:
             on_epoch_end(
                 TrainingState(
@@ -215,11 +247,11 @@ def fit(
                     optimizer=optimizer.state_dict(),
                     stopper=stopper.state(),
                     history=[vars(r) for r in result.history],
-                    rng={"torch": torch.get_rng_state(), "shuffle": shuffle.get_state(),
-                         "sampling": sampling.get_state()},
+                    rng=rng,
                     best_epoch=result.best_epoch,
                     train_seconds=result.train_seconds,
                     grad_scaler=scaler.state_dict() if scaler.is_enabled() else {},
+                    world_size=job.world_size,
                 )
             )
         if stopper.should_stop:
@@ -230,6 +262,23 @@ def fit(
     model.load_state_dict(best_state)
     result.train_seconds = time.perf_counter() - started
     return result
+
+
+def merge_rng(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The generator states of every process in one dict: rank 0's under their own names, rank
+    r's as ``name.rank<r>``."""
+    merged = dict(states[0])
+    for rank, state in enumerate(states[1:], start=1):
+        merged.update({f"{name}.rank{rank}": value for name, value in state.items()})
+    return merged
+
+
+def rank_rng(states: dict[str, torch.Tensor], rank: int) -> dict[str, torch.Tensor]:
+    """Rank ``rank``'s generator states from :func:`merge_rng`'s dict."""
+    if rank == 0:
+        return {name: value for name, value in states.items() if ".rank" not in name}
+    suffix = f".rank{rank}"
+    return {name[: -len(suffix)]: value for name, value in states.items() if name.endswith(suffix)}
 
 
 def _progress(loader: DataLoader, epoch: int, epochs: int, *, enabled: bool):
