@@ -165,8 +165,14 @@ def setup(device: torch.device) -> tuple[Distributed, torch.device]:
 def shutdown() -> None:
     """Leave the process group if :func:`setup` created it."""
     global _initialised_here
-    if _initialised_here and dist.is_initialized():
-        dist.destroy_process_group()
+    if _initialised_here:
+        _restore_sigterm()
+        if dist.is_initialized():
+            try:  # leave together: a process whose peer tears its connections down first may abort
+                dist.barrier()
+            except RuntimeError:
+                pass
+            dist.destroy_process_group()
     _initialised_here = False
 
 
@@ -175,11 +181,19 @@ def _end_on_sigterm() -> None:
     the run directory is left resumable (or removed when no epoch had ended)."""
 
     def stop(signum, frame):
+        _restore_sigterm()  # once: a second SIGTERM ends the process at once
         raise SystemExit(128 + signum)
 
     try:
         signal.signal(signal.SIGTERM, stop)
     except ValueError:  # not the main thread
+        pass
+
+
+def _restore_sigterm() -> None:
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except ValueError:
         pass
 
 

@@ -396,7 +396,8 @@ def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, devi
             _close(handler)
             rundir.remove(path)  # no epoch ended: nothing worth keeping
         elif path is not None and (path / RESUME_FILE).exists():
-            log.warning("stopped (%s); continue with: informer train --resume %s", type(error).__name__, path)
+            log.warning("stopped (%s); continue with: informer train %s--resume %s", type(error).__name__,
+                        f"--nproc {job.world_size} " if job.enabled else "", path)
         raise
     finally:
         if handler is not None:

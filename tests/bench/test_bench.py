@@ -72,3 +72,14 @@ def test_attention_plot_is_written_whole(tmp_path):
     plot_attention(rows, tmp_path / "plots" / "attention.png", title="test")
     assert (tmp_path / "plots" / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in (tmp_path / "plots").iterdir()] == ["attention.png"]
+
+
+def test_train_bench_with_one_and_two_processes(tmp_path, capsys):
+    args = ["--data", "ETTh1", "--seq-len", "24", "--label-len", "12", "--pred-len", "6", "--d-model", "16",
+            "--n-heads", "2", "--d-ff", "32", "--batch-size", "8", "--steps", "2"]
+    assert main(["bench", "train", *args, "--nproc", "1,2", "--out", str(tmp_path / "p.json")]) == 0
+    rows = json.loads((tmp_path / "p.json").read_text())["rows"]
+    assert [(r["nproc"], r["samples_per_s"] > 0) for r in rows] == [(1, True), (2, True)]
+    assert rows[1]["processes"] == 2
+    assert "2 process(es)" in capsys.readouterr().out
+    assert main(["bench", "train", *args, "--nproc", "3"]) == 2  # 8 does not split among 3

@@ -120,6 +120,55 @@ def _model_and_batches(spec: dict):
     return model, data, loader
 
 
+def measure_train_distributed(spec: dict) -> dict:
+    """Training steps of one DDP model across the processes of a torchrun job (global batch
+    ``batch_size``, split among them): each timed step ends when every process has finished it."""
+    from torch.nn.parallel import DistributedDataParallel
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    from informer import distributed
+    from informer.training.loop import make_optimizer, train_step
+
+    device = torch.device(spec.get("device", "cpu"))
+    job, device = distributed.setup(device)
+    amp = spec.get("amp", False)
+    model, data, _ = _model_and_batches(spec)
+    model.to(device).train()
+    net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    train_set = data.dataset("train")
+    loader = DataLoader(train_set, batch_size=spec.get("batch_size", 32) // job.world_size, drop_last=True,
+                        sampler=DistributedSampler(train_set, job.world_size, job.rank, seed=0, drop_last=True))
+    optimizer = make_optimizer(model, lr=1e-4)
+    grad_scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda")
+    criterion = torch.nn.MSELoss()
+    generator = torch.Generator(device=device).manual_seed(job.seed(1))
+    batches = iter(loader)
+
+    def step():
+        nonlocal batches
+        try:
+            batch = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            batch = next(batches)
+        train_step(net, batch, optimizer=optimizer, criterion=criterion, grad_scaler=grad_scaler,
+                   features=data.config.features, device=device, generator=generator, amp=amp, job=job)
+        job.barrier()
+
+    times = timed(step, warmup=spec.get("warmup", 2), repeats=spec.get("steps", 10), device=device)
+    seconds = statistics.median(times)
+    result = {
+        **_summary(times),
+        "samples_per_s": spec.get("batch_size", 32) / seconds,
+        "processes": job.world_size,
+        "threads_per_process": torch.get_num_threads(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    distributed.shutdown()
+    return result if job.main else {}
+
+
 def measure_train(spec: dict) -> dict:
     from informer.batches import run_batch
     from informer.model import set_activation_checkpointing
@@ -212,6 +261,10 @@ def main(argv: list[str]) -> int:
     elif kind == "matmul":
         result = matmul_throughput(torch.device(spec.get("device", "cpu")),
                                    torch.bfloat16 if spec.get("dtype") == "bf16" else torch.float32)
+    elif kind == "train" and spec.get("nproc", 1) > 1:
+        result = measure_train_distributed(spec)
+        if not result:  # not rank 0: rank 0 reports
+            return 0
     elif kind == "train":
         result = measure_train(spec)
     elif kind == "forecast":

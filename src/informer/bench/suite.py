@@ -39,10 +39,17 @@ def machine() -> dict:
 
 
 def run_child(spec: dict, *, timeout: float = 1800) -> dict:
-    """Run one measurement in a fresh interpreter; errors come back as ``{"error": ...}``."""
+    """Run one measurement in a fresh interpreter (``nproc`` > 1: in that many processes started
+    by torch's launcher, with the cores shared among them); errors come back as ``{"error": ...}``."""
     command = [sys.executable, "-m", "informer.bench.measure", json.dumps(spec)]
+    env = None
+    nproc = spec.get("nproc", 1)
+    if nproc > 1:
+        command[1:2] = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m"]
+        threads = spec.get("threads") or max(1, (os.cpu_count() or 1) // nproc)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     if done.returncode != 0:

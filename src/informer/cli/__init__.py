@@ -94,8 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as error:
         if rank is None:
             raise
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        print(f"informer: error: process {rank} lost the other processes of the job ({reason}); the job ends",
+        print(f"informer: error: process {rank} lost contact with the others ({_reason(error)}); the job ends",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -110,3 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             shutdown()
 
+
+
+def _reason(error: Exception) -> str:
+    """The gist of a collective's failure: its first line without the source location."""
+    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    line = line.split("] ", 1)[-1]
+    return line.split(". ", 1)[0].rstrip(".")

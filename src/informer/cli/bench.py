@@ -112,6 +112,8 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
     if spec["model"]["kind"] == "repeat":
         raise ConfigError("the repeat baseline has no training step to time; "
                           "informer bench forecast --model repeat times its forecasts")
+    if args.nproc:
+        return _bench_train_processes(args, spec)
     result = train_bench(spec)
     if not _record_result(args, "train", spec, result):
         r = result
@@ -123,6 +125,40 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
               f"{100 * r['matmul_efficiency']:.0f}% of this machine's matmul peak ({r['matmul_gflops']:.0f} GFLOP/s)")
         print(f"  eval forward of one batch: {r['eval_forward_median_s'] * 1e3:.0f} ms; "
               f"peak resident memory {r['peak_rss_mb']:.0f} MB; {r['parameters'] / 1e6:.2f} M parameters")
+    return 0
+
+
+def _bench_train_processes(args: argparse.Namespace, spec: dict) -> int:
+    """Training samples per second of one model trained by 1, 2, ... processes (DDP, gloo on the
+    CPU), the machine's cores shared among them."""
+    from informer.bench.suite import train_bench
+    from informer.cli.common import available_cores
+
+    if args.checkpoint_activations:
+        raise ConfigError("--nproc times plain training steps; drop --checkpoint-activations")
+    rows = []
+    for n in args.nproc:
+        if args.batch_size % n:
+            raise ConfigError(f"--batch-size {args.batch_size} is the global batch and must split evenly among "
+                              f"{n} processes")
+        threads = args.threads or max(1, available_cores() // n)
+        row_spec = {**spec, "nproc": n, "threads": threads}
+        result = train_bench(row_spec)
+        if "error" in result:
+            raise InformerError(f"benchmark with {n} process(es) failed: {result['error']}")
+        rows.append({"nproc": n, "threads_per_process": threads, **result})
+    from informer.bench.suite import machine
+
+    payload = {"benchmark": "train_processes", "machine": machine(), "spec": spec, "rows": rows}
+    _write_json(args.out, payload)
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return 0
+    base = rows[0]["samples_per_s"]
+    print(f"training, global batch {args.batch_size}{' (bf16 autocast)' if args.amp else ''}:")
+    for row in rows:
+        print(f"  {row['nproc']} process(es) x {row['threads_per_process']} thread(s): {row['median_s']:.3f} s per "
+              f"step, {row['samples_per_s']:.1f} samples/s ({row['samples_per_s'] / base:.2f}x)")
     return 0
 
 
@@ -189,6 +225,9 @@ def register(commands) -> None:
             sub.add_argument("--steps", type=positive_int, default=10, help="timed steps after 2 warm-up steps")
             sub.add_argument("--checkpoint-activations", action="store_true",
                              help="recompute activations in backward (less memory, more compute)")
+            sub.add_argument("--nproc", type=int_list, metavar="N[,N...]",
+                             help="time DDP training with each of these numbers of processes on this machine "
+                                  "(e.g. 1,2), the cores shared among them")
         sub.add_argument("--amp", action="store_true", help="bf16 autocast on CPU, fp16 on CUDA")
         sub.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
         sub.add_argument("--json", action="store_true")

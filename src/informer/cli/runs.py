@@ -127,7 +127,10 @@ def _launch(args: argparse.Namespace, default_run_name) -> int:
     try:
         run(launcher)
     except ChildFailedError as error:
-        rank, failure = min(error.failures.items())
+        # the root cause: a process killed from outside before one that failed or was stopped after it
+        failure = min(error.failures.values(),
+                      key=lambda f: (not (f.exitcode < 0 and f.signal_name() != "SIGTERM"), f.timestamp, f.local_rank))
+        rank = failure.local_rank
         if failure.exitcode > 0 and rank == 0:
             return failure.exitcode  # rank 0 has said why
         how = f"was stopped by signal {failure.signal_name()}" if failure.exitcode < 0 else \
