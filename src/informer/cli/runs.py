@@ -127,12 +127,13 @@ def _launch(args: argparse.Namespace, default_run_name) -> int:
     try:
         run(launcher)
     except ChildFailedError as error:
-        # the root cause: a process killed from outside before one that failed or was stopped after it
-        failure = min(error.failures.values(),
-                      key=lambda f: (not (f.exitcode < 0 and f.signal_name() != "SIGTERM"), f.timestamp, f.local_rank))
+        failures = list(error.failures.values())
+        killed = [f for f in failures if f.exitcode < 0 and f.signal_name() != "SIGTERM"]  # from outside
+        said = [f for f in failures if f.local_rank == 0 and f.exitcode > 0]
+        if said and not killed:
+            return said[0].exitcode  # rank 0 has said why
+        failure = min(killed or failures, key=lambda f: (f.timestamp, f.local_rank))
         rank = failure.local_rank
-        if failure.exitcode > 0 and rank == 0:
-            return failure.exitcode  # rank 0 has said why
         how = f"was stopped by signal {failure.signal_name()}" if failure.exitcode < 0 else \
             f"failed with exit code {failure.exitcode}"
         resumable = Path(out, "resume.safetensors").exists()
