@@ -26,6 +26,7 @@ ATTENTION_KINDS = ("prob", "full")
 EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
 MODEL_KINDS = ("informer", "linear", "repeat")
+NORMS = ("none", "revin")
 
 
 _SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -141,6 +142,9 @@ class ModelConfig:
     lazy_decoder: str = "cumsum"
     moving_avg: int = 25
     individual: bool = False
+    norm: str = "none"
+    norm_affine: bool = False
+    channel_independent: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
@@ -165,6 +169,7 @@ class ModelConfig:
         _one_of("model", "embed", self.embed, EMBEDDINGS)
         _one_of("model", "activation", self.activation, ACTIVATIONS)
         _one_of("model", "lazy_decoder", self.lazy_decoder, ("cumsum", "cummean"))
+        _one_of("model", "norm", self.norm, NORMS)
         object.__setattr__(self, "s_layers", tuple(self.s_layers))
         if not self.s_layers or any(not isinstance(d, int) or d <= 0 for d in self.s_layers):
             raise ConfigError(f"model.s_layers must be positive depths, got {self.s_layers!r}")

@@ -28,6 +28,7 @@ from informer.config import (
     LOSSES,
     LR_SCHEDULES,
     MODEL_KINDS,
+    NORMS,
     SECTIONS,
     DataConfig,
     ModelConfig,
@@ -114,7 +115,7 @@ MODEL_FLAGS = {
     name: ("model", name)
     for name in ("kind", "d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn",
                  "embed", "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "moving_avg",
-                 "individual")
+                 "individual", "norm", "norm_affine", "channel_independent")
 }
 TRAIN_FLAGS = {
     name: ("train", name)
@@ -183,6 +184,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"DLinear moving-average window (default: {m.moving_avg})")
     group.add_argument("--individual", action=argparse.BooleanOptionalAction,
                        help="DLinear: one linear map per channel (default: off)")
+    group.add_argument("--norm", choices=NORMS,
+                       help="revin: normalise each window by its own statistics and the forecast back "
+                            "(default: none, as published)")
+    group.add_argument("--norm-affine", action=argparse.BooleanOptionalAction,
+                       help="with --norm revin, a learnable scale and shift per channel (default: off)")
+    group.add_argument("--channel-independent", action=argparse.BooleanOptionalAction,
+                       help="each channel its own one-channel sample, weights shared (default: off)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

@@ -24,10 +24,15 @@ from informer.model.attention import ProbSparseAttention
 from informer.model.decoder import Decoder
 from informer.model.embedding import DataEmbedding
 from informer.model.encoder import Encoder, EncoderStack
+from informer.model.normalisation import RevIN
 
 # The ModelConfig fields Informer reads (the others belong to other model kinds).
 _ARCHITECTURE = ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
-                 "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder")
+                 "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "norm", "norm_affine",
+                 "channel_independent")
+# Options beyond the published model: recorded in settings only when used, so the settings (and
+# the checksum stored with the weights) of a published-architecture run are as they always were.
+_BEYOND_PUBLISHED = {"norm": "none", "norm_affine": False, "channel_independent": False}
 
 
 class Informer(nn.Module):
@@ -51,6 +56,12 @@ class Informer(nn.Module):
         distil, mix, stack, s_layers, lazy_decoder: the architecture, as in
             :class:`informer.config.ModelConfig` (``e_layers`` is unused when ``stack``;
             the stack's depths are ``s_layers``).
+        norm, norm_affine: ``"revin"`` normalises each window by its own statistics and the
+            forecast back (:class:`~informer.model.normalisation.RevIN`; with learnable scale
+            and shift when ``norm_affine``); ``"none"``, the published model, does not.
+        channel_independent: each channel of a window is its own sample of one channel
+            (PatchTST's channel independence): the weights are shared by all channels, which
+            no longer mix. The output is the last ``c_out`` channels' forecasts.
 
     Raises:
         ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
@@ -81,6 +92,9 @@ class Informer(nn.Module):
         stack: bool = False,
         s_layers: tuple[int, ...] | list[int] = (3, 2, 1),
         lazy_decoder: str = "cumsum",
+        norm: str = "none",
+        norm_affine: bool = False,
+        channel_independent: bool = False,
     ) -> None:
         super().__init__()
         architecture = ModelConfig(
@@ -100,6 +114,9 @@ class Informer(nn.Module):
             stack=stack,
             s_layers=tuple(s_layers),
             lazy_decoder=lazy_decoder,
+            norm=norm,
+            norm_affine=norm_affine,
+            channel_independent=channel_independent,
         )
         _check_data_settings(
             enc_in=enc_in, dec_in=dec_in, c_out=c_out, seq_len=seq_len, label_len=label_len, pred_len=pred_len
@@ -119,12 +136,22 @@ class Informer(nn.Module):
             "label_len": label_len,
             "pred_len": pred_len,
             "freq": freq,
-            **{name: getattr(architecture, name) for name in _ARCHITECTURE},
+            **{name: getattr(architecture, name) for name in _ARCHITECTURE
+               if _BEYOND_PUBLISHED.get(name, ...) != getattr(architecture, name)},
         }
         self._settings["s_layers"] = list(architecture.s_layers)
+        if channel_independent and c_out > enc_in:
+            raise ConfigError(f"channel_independent forecasts the input channels: c_out ({c_out}) must not exceed "
+                              f"enc_in ({enc_in})")
+        if norm == "revin" and dec_in != enc_in:
+            raise ConfigError(f"norm revin normalises the decoder input with the encoder's statistics: dec_in "
+                              f"({dec_in}) must equal enc_in ({enc_in})")
+        self.channel_independent = channel_independent
+        self.revin = RevIN(enc_in, affine=norm_affine) if norm == "revin" else None
+        width_in, width_dec, width_out = (1, 1, 1) if channel_independent else (enc_in, dec_in, c_out)
 
-        self.enc_embedding = DataEmbedding(c_in=enc_in, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
-        self.dec_embedding = DataEmbedding(c_in=dec_in, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
+        self.enc_embedding = DataEmbedding(c_in=width_in, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
+        self.dec_embedding = DataEmbedding(c_in=width_dec, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
         layer_settings = dict(
             d_model=d_model,
             n_heads=n_heads,
@@ -140,7 +167,7 @@ class Informer(nn.Module):
         else:
             self.encoder = Encoder(depth=e_layers, distil=distil, **layer_settings)
         self.decoder = Decoder(depth=d_layers, mix=mix, lazy_decoder=lazy_decoder, **layer_settings)
-        self.projection = nn.Linear(d_model, c_out)
+        self.projection = nn.Linear(d_model, width_out)
 
     kind = "informer"
     trainable = True
@@ -225,11 +252,37 @@ class Informer(nn.Module):
             ValueError: if an input does not have the shape :meth:`input_shapes` gives.
         """
         self._check_inputs(x_enc, x_mark_enc, x_dec, x_mark_dec)
+        if self.revin is not None:
+            mean, std = self.revin.statistics(x_enc)  # (B, 1, C) each
+            x_enc = self.revin.normalise(x_enc, mean, std)
+            label_len = self._settings["label_len"]
+            known = self.revin.normalise(x_dec[:, :label_len], mean, std)  # the placeholders stay zero
+            x_dec = torch.cat([known, x_dec[:, label_len:]], dim=1)
+        if self.channel_independent:
+            batch, channels = x_enc.shape[0], x_enc.shape[2]
+            x_enc, x_dec = _one_channel_each(x_enc), _one_channel_each(x_dec)  # (B * C, L, 1)
+            x_mark_enc = x_mark_enc.repeat_interleave(channels, dim=0)
+            x_mark_dec = x_mark_dec.repeat_interleave(channels, dim=0)
+        out = self._forecast(x_enc, x_mark_enc, x_dec, x_mark_dec, generator)  # (B [* C], pred_len, c_out [1])
+        if self.channel_independent:
+            out = out.reshape(batch, channels, self.pred_len).transpose(1, 2)[..., -self._settings["c_out"]:]
+        if self.revin is not None:
+            out = self.revin.denormalise(out.float(), mean, std)
+        return out
+
+    def _forecast(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor,
+                  generator: torch.Generator | None) -> Tensor:
         embedded = self.enc_embedding(x_enc, x_mark_enc)  # (B, seq_len, D)
         memory = self.encoder(embedded, generator=generator)  # (B, L_enc, D)
         embedded = self.dec_embedding(x_dec, x_mark_dec)  # (B, label_len + pred_len, D)
         decoded = self.decoder(embedded, memory, generator=generator)  # (B, label_len + pred_len, D)
         return self.projection(decoded[:, -self.pred_len :])  # (B, pred_len, c_out)
+
+
+def _one_channel_each(x: Tensor) -> Tensor:
+    """(B, L, C) -> (B * C, L, 1): sample b's channel c becomes sample b * C + c."""
+    batch, length, channels = x.shape
+    return x.transpose(1, 2).reshape(batch * channels, length, 1)
 
 
 def _check_data_settings(**values: int) -> None:

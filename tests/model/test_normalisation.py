@@ -1,0 +1,108 @@
+"""RevIN and channel independence (issue 15): what they guarantee, checked on the model itself."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from informer.config import ModelConfig
+from informer.errors import ConfigError
+from informer.model.informer import Informer, build_model
+from informer.model.normalisation import RevIN
+
+SHAPES = dict(enc_in=3, dec_in=3, seq_len=24, label_len=12, pred_len=6, freq="h")
+
+
+def _model(c_out: int = 3, **options) -> Informer:
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(d_model=16, n_heads=2, d_ff=32, **options), c_out=c_out, **SHAPES)
+    return model.eval()
+
+
+def _inputs(scale: torch.Tensor | float = 1.0, shift: torch.Tensor | float = 0.0, batch: int = 4):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(batch, 24, 3, generator=g) * scale + shift
+    x_dec = torch.cat([x[:, -12:], torch.zeros(batch, 6, 3)], dim=1)
+    marks = torch.randn(batch, 24, 4, generator=g), torch.randn(batch, 18, 4, generator=g)
+    return x, marks[0], x_dec, marks[1]
+
+
+def _forecast(model, inputs):
+    with torch.no_grad():
+        return model(*inputs, generator=torch.Generator().manual_seed(3))
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_revin_round_trip(affine):
+    revin = RevIN(3, affine=affine)
+    if affine:
+        with torch.no_grad():
+            revin.weight.copy_(torch.tensor([0.5, 2.0, -1.5]))
+            revin.bias.copy_(torch.tensor([1.0, -2.0, 0.3]))
+    x = torch.randn(5, 20, 3) * torch.tensor([1.0, 50.0, 0.01]) + torch.tensor([0.0, 1e4, -3.0])
+    mean, std = revin.statistics(x)
+    y = revin.normalise(x, mean, std)
+    if not affine:  # (the third channel's variance is near eps, which keeps a flat window finite)
+        torch.testing.assert_close(y[..., :2].mean(1), torch.zeros(5, 2), atol=1e-4, rtol=0)
+        torch.testing.assert_close(y[..., :2].std(1, unbiased=False), torch.ones(5, 2), atol=1e-3, rtol=0)
+    torch.testing.assert_close(revin.denormalise(y, mean, std), x, rtol=1e-5, atol=1e-3)
+    # the last channels alone, as for a target-only output
+    torch.testing.assert_close(revin.denormalise(y[..., -1:], mean, std), x[..., -1:], rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_with_revin_a_window_moved_and_stretched_gives_the_forecast_moved_and_stretched(affine):
+    model = _model(norm="revin", norm_affine=affine)
+    scale, shift = torch.tensor([3.0, 0.5, 10.0]), torch.tensor([100.0, -20.0, 5000.0])
+    base = _forecast(model, _inputs())
+    moved = _forecast(model, _inputs(scale, shift))
+    torch.testing.assert_close(moved, base * scale + shift, rtol=1e-4, atol=1e-2)
+
+
+def test_without_revin_the_published_model_is_not_level_free():
+    model = _model()
+    base = _forecast(model, _inputs())
+    moved = _forecast(model, _inputs(1.0, 100.0))
+    assert (moved - (base + 100.0)).abs().max() > 1.0
+
+
+def test_channel_independent_channels_do_not_mix():
+    model = _model(channel_independent=True)
+    inputs = _inputs()
+    changed = list(inputs)
+    changed[0] = inputs[0].clone()
+    changed[0][..., 0] += 5.0
+    changed[2] = torch.cat([changed[0][:, -12:], torch.zeros(4, 6, 3)], dim=1)
+    base, other = _forecast(model, inputs), _forecast(model, changed)
+    torch.testing.assert_close(other[..., 1:], base[..., 1:])
+    assert (other[..., 0] - base[..., 0]).abs().max() > 1e-3
+
+
+def test_channel_independent_shares_weights_across_channels():
+    model = _model(channel_independent=True)
+    x, x_mark, x_dec, y_mark = _inputs()
+    order = [2, 0, 1]
+    base = _forecast(model, (x, x_mark, x_dec, y_mark))
+    permuted = _forecast(model, (x[..., order], x_mark, x_dec[..., order], y_mark))
+    torch.testing.assert_close(permuted, base[..., order])
+
+
+def test_channel_independent_target_only_output_is_the_last_channel():
+    full = _forecast(_model(channel_independent=True), _inputs())
+    target = _forecast(_model(c_out=1, channel_independent=True), _inputs())
+    torch.testing.assert_close(target, full[..., -1:])
+
+
+def test_options_beyond_the_published_model_stay_out_of_published_settings():
+    assert not {"norm", "norm_affine", "channel_independent"} & set(_model().settings)
+    settings = _model(norm="revin", channel_independent=True).settings
+    assert settings["norm"] == "revin" and settings["channel_independent"] is True
+    rebuilt = Informer(**settings)
+    assert rebuilt.revin is not None and rebuilt.channel_independent
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ConfigError, match="norm must be one of none, revin"):
+        ModelConfig(norm="batch")
+    with pytest.raises(ConfigError, match="c_out"):
+        build_model(ModelConfig(channel_independent=True), c_out=4, **SHAPES)
