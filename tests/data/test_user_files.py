@@ -158,3 +158,51 @@ def test_a_counter_index_with_holes_is_dropped_too(tmp_path):
     frame.iloc[::7, 1] = np.nan
     frame.dropna().to_csv(path)  # the index keeps its holes
     assert load_series(DataConfig(data=str(path))).columns == ("a", "b")
+
+
+def test_a_missing_value_code_is_refused_or_filled(tmp_path):
+    import numpy as np
+
+    from helpers import synthetic_frame
+    from informer.config import DataConfig
+    from informer.data.loading import load_series
+    from informer.errors import DataError
+
+    frame = synthetic_frame(n=120, columns=3)
+    frame.loc[40, "b"] = -9999
+    frame.loc[41, "b"] = -9999
+    path = tmp_path / "logger.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"logger.csv, line 42: column 'b' holds -9999, a missing-value code .*"
+                                        r"2 such cells.*`fill=interpolate`"):
+        load_series(DataConfig(data=str(path)))
+    series = load_series(DataConfig(data=str(path), fill="interpolate"))
+    b = series.values[:, series.columns.index("b")]
+    assert np.isfinite(b).all() and b.min() > -100
+    np.testing.assert_allclose(b[40:42], np.linspace(b[39], b[42], 4)[1:3])
+
+
+def test_a_legitimate_large_value_is_not_a_missing_code(tmp_path):
+    from helpers import synthetic_frame
+    from informer.config import DataConfig
+    from informer.data.loading import load_series
+
+    frame = synthetic_frame(n=120, columns=2)
+    frame["b"] = frame["b"] * 1000 + 9000  # a series that passes through 9999 is fine
+    frame.loc[10, "b"] = 9999.0
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    assert load_series(DataConfig(data=str(path))).values[10, 1] == 9999.0
+
+
+def test_the_bundled_weather_set_is_read_as_published_with_warnings(caplog):
+    from informer.config import DataConfig
+    from informer.data.loading import load_series
+
+    with caplog.at_level("WARNING", logger="informer"):
+        series = load_series(DataConfig(data="weather"))
+    text = caplog.text
+    assert "1 repeated or backward timestamps kept" in text
+    assert "81 cells hold -9999" in text
+    assert "gap(s) in the timestamps kept" in text
+    assert (series.values == -9999).sum() == 81 and len(series) == 52696

@@ -23,9 +23,10 @@ class BundledDataset:
     split: str
     description: str
     source: str
-    # The published loaders read some files as they are, duplicates and gaps included; for
-    # those we keep the rows (and warn) instead of refusing them, so benchmarks stay comparable.
-    strict_timestamps: bool = True
+    # The published loaders read some files as they are, duplicates, gaps and missing-value codes
+    # included; for those we keep the rows (and warn) instead of refusing them, so benchmarks stay
+    # comparable.
+    strict: bool = True
 
     @property
     def path(self) -> Path:
@@ -50,7 +51,7 @@ BUNDLED: dict[str, BundledDataset] = {
                        "NOAA LCD via the Informer authors"),
         BundledDataset("weather", "weather/weather.csv", "OT", "10min", "ratio",
                        "MPI-BGC Jena weather (Autoformer's Weather), 10-minute, 21 variables",
-                       "MPI-BGC Jena via the Autoformer authors", strict_timestamps=False),
+                       "MPI-BGC Jena via the Autoformer authors", strict=False),
     )
 }  # fmt: skip
 

@@ -453,6 +453,54 @@ def numeric_values(frame: pd.DataFrame, columns: list[str], source: _Source) -> 
     return np.stack(arrays, axis=1)  # (N, C)
 
 
+# Numbers that data loggers and archives write for "no measurement".
+MISSING_CODES = (-9999.0, -99999.0, -999.0, 9999.0, 99999.0)
+
+
+def check_missing_codes(values: np.ndarray, columns: list[str], source: _Source, *, strict: bool,
+                        fill: str | None) -> np.ndarray:
+    """Find missing-value codes (-9999 and the like) used in place of measurements: values exactly
+    equal to one of :data:`MISSING_CODES` and beyond every other value of their column. With
+    ``fill`` they become missing (and are filled); bundled files the published loaders read as
+    they are keep them, with a warning.
+
+    Raises:
+        DataError: otherwise, naming the column, the first line and the count, and the repair.
+    """
+    found: list[tuple[int, int, float, int]] = []  # (first row, column, code, count)
+    for j in range(values.shape[1]):
+        column = values[:, j]
+        for code in MISSING_CODES:
+            hits = column == code
+            if not hits.any():
+                continue
+            others = column[~hits & np.isfinite(column)]
+            beyond = others.size == 0 or (others.min() > code if code < 0 else others.max() < code)
+            if beyond and (others.size == 0 or abs(code) > 2 * np.abs(others).max()):
+                found.append((int(np.flatnonzero(hits)[0]), j, code, int(hits.sum())))
+    if not found:
+        return values
+    row, j, code, _ = min(found)
+    total = sum(count for *_, count in found)
+    where = f"{len({f[1] for f in found})} column(s)"
+    if strict and fill is None:
+        raise DataError(
+            f"{source.label}, {source.where(row)}: column {columns[j]!r} holds {code:g}, a missing-value code rather "
+            f"than a measurement ({total} such cells in {where}); treat them as missing and repair them with "
+            "`fill=interpolate` or `fill=ffill`"
+        )
+    if strict:
+        values = values.copy()
+        for _, column, code, _ in found:
+            values[values[:, column] == code, column] = np.nan
+        log.info("%s: %d cells holding a missing-value code (%g, ...) treated as missing", source.label, total, code)
+        return values
+    log.warning("%s: %d cells hold %g (a missing-value code) in %s, the first in column %r on %s; kept as they "
+                "are, as the published loaders keep them", source.label, total, code, where, columns[j],
+                source.where(row))
+    return values
+
+
 def repair_missing(values: np.ndarray, columns: list[str], fill: str | None, source: _Source) -> np.ndarray:
     """Refuse NaN/inf cells, or fill them (``ffill``: last value; ``interpolate``: linear)."""
     bad = ~np.isfinite(values)
@@ -478,6 +526,20 @@ def repair_missing(values: np.ndarray, columns: list[str], fill: str | None, sou
     return frame.bfill().to_numpy(dtype=np.float64)  # leading gaps take the first value
 
 
+def _warn_gaps(dates: pd.DatetimeIndex, freq: str, source: _Source) -> None:
+    """Say where a file read as published skips steps (its windows then span the gap)."""
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except (TypeError, ValueError):  # a calendar frequency (months): no fixed step
+        return
+    gaps = np.flatnonzero((dates[1:] - dates[:-1]) > step)
+    if gaps.size:
+        row = int(gaps[0]) + 1
+        missing = int((dates[row] - dates[row - 1]) / step) - 1
+        log.warning("%s: %d gap(s) in the timestamps kept, as the published loaders keep them (first: %d missing "
+                    "step(s) before %s)", source.label, gaps.size, missing, source.where(row))
+
+
 def load_series(config: DataConfig) -> TimeSeries:
     """Read, validate and order the data that ``config`` describes.
 
@@ -488,7 +550,7 @@ def load_series(config: DataConfig) -> TimeSeries:
     source = resolve_source(config.data)
     frame = _index_column(read_table(source, decimal=config.decimal), config.date_col, source)
     dates = parse_dates(frame, config.date_col, source, dayfirst=config.dayfirst)
-    strict = source.bundled.strict_timestamps if source.bundled else True
+    strict = source.bundled.strict if source.bundled else True
     check_timestamps(dates, source, strict=strict)
     preset_target = source.bundled.target if source.bundled else None
     columns, target = select_columns(
@@ -499,13 +561,17 @@ def load_series(config: DataConfig) -> TimeSeries:
         cols=config.cols,
         source=source,
     )
-    values = repair_missing(numeric_values(frame, columns, source), columns, config.fill, source)
+    values = check_missing_codes(numeric_values(frame, columns, source), columns, source, strict=strict,
+                                 fill=config.fill)
+    values = repair_missing(values, columns, config.fill, source)
     if config.freq is not None:
         freq = _declared_freq(config.freq, dates, source)
     elif source.bundled is not None:
         freq = source.bundled.freq
     else:
         freq = infer_freq(dates, source=source.label)
+    if not strict:
+        _warn_gaps(dates, freq, source)
     split = config.split or (source.bundled.split if source.bundled else "ratio")
     time_freq = parse_freq(config.time_freq, dates) if config.time_freq is not None else None
     return TimeSeries(
