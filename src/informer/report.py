@@ -353,8 +353,12 @@ def _setting(value: Any) -> Any:
 def _config_tables(run: Run) -> str:
     info = run.info().to_dict()
     parts = []
-    for section, values in info["config"].items():
+    config = dict(info["config"])
+    preset = config.pop("preset", "published")
+    for section, values in config.items():
         rows = [{"setting": key, "value": _setting(value)} for key, value in values.items()]
+        if section == "model":
+            rows.insert(0, {"setting": "preset", "value": preset})
         parts.append(f"<div><h3>{html.escape(section)}</h3>{_table(rows)}</div>")
     settings = [{"argument": key, "value": _setting(value)} for key, value in info["model"].items()]
     parts.append(f"<div><h3>model constructor</h3>{_table(settings)}</div>")

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from informer import __version__
-from informer.cli import bench, datasets, explain, plot, published, reproduce, runs
+from informer.cli import bench, benchmark, datasets, explain, plot, published, reproduce, runs
 from informer.cli.common import (
     Parser,
     configure_threads,
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"informer {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (datasets, runs, explain, plot, bench, reproduce):
+    for group in (datasets, runs, explain, plot, bench, reproduce, benchmark):
         group.register(commands)
     return parser
 
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(normalise_argv(parser, argv))
     args.argv = argv
     command = getattr(args, "command_parser", None)
-    chatty = args.verbose or args.command in ("train", "bench", "reproduce")  # long work reports progress
+    chatty = args.verbose or args.command in ("train", "bench", "reproduce", "benchmark")  # long work reports progress
     rank = torchrun_rank()
     if rank:  # under torchrun only rank 0 talks (the others report what only they know)
         console_logging(logging.ERROR, command)

@@ -29,6 +29,7 @@ from informer.config import (
     LR_SCHEDULES,
     MODEL_KINDS,
     NORMS,
+    PRESETS,
     SECTIONS,
     DataConfig,
     ModelConfig,
@@ -159,6 +160,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """The model flags: the kind, Informer's architecture, DLinear's two settings."""
     m = ModelConfig()
     group = parser.add_argument_group("model")
+    group.add_argument("--preset", choices=tuple(PRESETS),
+                       help="the defaults to start from: published (the paper's code; default) or modern "
+                            "(RevIN, channel independence, a small width: docs/benchmark.md)")
     group.add_argument("--model", dest="kind", choices=(*MODEL_KINDS, STACK_KIND),
                        metavar="{" + ",".join(MODEL_KINDS) + "}",
                        help="default informer; linear = DLinear; repeat = last value repeated, no training "
@@ -232,6 +236,8 @@ def given_flags(args: argparse.Namespace, flags: dict) -> dict[tuple[str, str], 
 def run_config(args: argparse.Namespace, flags: dict) -> RunConfig:
     """Defaults < the model kind's training defaults < --config file < explicit flags < --set."""
     payload = load_toml(args.config) if getattr(args, "config", None) else {}
+    if getattr(args, "preset", None) is not None:
+        payload["preset"] = args.preset
     for (section, key), value in given_flags(args, flags).items():
         payload.setdefault(section, {})[key] = value
     payload = apply_overrides(payload, getattr(args, "overrides", []))

@@ -66,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     log_every = None if progress or args.log_every <= 0 else args.log_every
     if args.resume:
-        given = [dest for dest in (*SETTING_FLAGS, "config", "out") if getattr(args, dest, None) is not None]
+        given = [dest for dest in (*SETTING_FLAGS, "config", "out", "preset") if getattr(args, dest, None) is not None]
         given += ["overrides"] if args.overrides else []
         if given:
             flag = flag_spellings(args.command_parser)[given[0]][0]
