@@ -217,3 +217,25 @@ def test_replace_validates_again_and_refuses_unknown_fields():
         replace(TrainConfig(), lrr=0.5)
     with pytest.raises(ConfigError, match="train.epochs must be a positive integer"):
         replace(TrainConfig(), epochs=0)
+
+
+def test_the_modern_preset_sits_under_explicit_settings():
+    from informer.config import PRESETS
+
+    modern = RunConfig.from_dict({"preset": "modern", "model": {"d_model": 32}, "train": {"epochs": 4}})
+    assert modern.preset == "modern" and modern.model.d_model == 32 and modern.train.epochs == 4
+    for section in ("model", "train"):
+        for key, value in PRESETS["modern"][section].items():
+            if key not in ("d_model", "epochs"):
+                assert getattr(getattr(modern, section), key) == value, key
+    again = RunConfig.from_dict(modern.to_dict())
+    assert again == modern
+    published = RunConfig()
+    assert "preset" not in published.to_dict() and published.model.norm == "none"
+
+
+def test_a_preset_is_for_informer_only_and_must_exist():
+    with pytest.raises(ConfigError, match="modern preset is an Informer configuration"):
+        RunConfig.from_dict({"preset": "modern", "model": {"kind": "linear"}})
+    with pytest.raises(ConfigError, match="preset must be one of published, modern"):
+        RunConfig.from_dict({"preset": "fancy"})

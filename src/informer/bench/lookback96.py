@@ -191,7 +191,7 @@ def benchmark_table(lines: list[dict]) -> str:
     horizons (mean ± std over seeds), the cost, and the literature's averages."""
     lines = [line for line in lines if not line.get("overrides")]
     out = []
-    for dataset in [d for d in DATASETS if any(line["dataset"] == dataset for line in lines)]:
+    for dataset in [d for d in DATASETS if any(line["dataset"] == d for line in lines)]:
         refs = REFERENCES.get(dataset, {})
         out += [f"### {dataset}", "",
                 "| model | seeds | precision | " + " | ".join(f"{h} MSE / MAE" for h in HORIZONS)

@@ -13,13 +13,12 @@ from informer.errors import ConfigError
 
 BENCHMARK = """standard forecasting benchmarks
 
-Run a standard benchmark protocol and regenerate its table in the docs.
+    Standard benchmark protocols; each regenerates its table in the docs.
 
-examples:
-  informer benchmark lookback96 --datasets ETTh1 --models modern,linear --seeds 3
-  informer benchmark lookback96 --datasets ETTh1 --horizons 96 --models modern --set model.d_model=128 \\
-      --results benchmarks/results/modern_search.jsonl --doc ''
-"""
+    examples:
+      informer benchmark lookback96 --datasets ETTh1 --models modern,linear --seeds 3
+      informer benchmark lookback96 --datasets ETTh1 --horizons 96 --set model.d_model=128 --doc ''
+    """
 
 
 def cmd_lookback96(args: argparse.Namespace) -> int:

@@ -1,0 +1,83 @@
+"""informer benchmark lookback96 (issue 15): the protocol, the harness, the table."""
+
+from __future__ import annotations
+
+import json
+
+from informer.bench.lookback96 import BEGIN, END, Job, benchmark, benchmark_table, plan, read_lines, search_table
+from informer.cli import main
+
+FAST = ("train.epochs=1",)
+
+
+def test_the_protocol_settings():
+    config = Job("ETTh1", 336, "modern").config()
+    d = config.data
+    assert (d.seq_len, d.label_len, d.pred_len, d.features) == (96, 48, 336, "M")
+    assert config.preset == "modern" and config.model.norm == "revin"
+    published = Job("weather", 96, "informer").config()
+    assert published.preset == "published" and published.model.d_model == 512 and published.train.epochs == 6
+    linear = Job("ETTm1", 720, "linear").config()
+    assert linear.model.kind == "linear" and linear.train.lr == 0.005
+
+
+def test_plan_orders_and_counts_runs():
+    jobs = plan(datasets=("ETTh1",), horizons=(96, 192), models=("modern", "repeat", "linear"), seeds=2, amp=True)
+    assert len(jobs) == 2 * 2 + 2 + 2 * 2  # repeat: one seed
+    assert {job.precision for job in jobs if job.model == "modern"} == {"bf16"}
+    assert {job.precision for job in jobs if job.model != "modern"} == {"fp32"}
+
+
+def test_the_harness_appends_skips_and_regenerates(tmp_path):
+    results, doc = tmp_path / "lb.jsonl", tmp_path / "benchmark.md"
+    doc.write_text("# Benchmark\n\nwritten by hand above\n")
+    jobs = plan(datasets=("ETTh1",), horizons=(96,), models=("linear", "repeat"), seeds=2, overrides=())
+    jobs = [Job(j.dataset, j.horizon, j.model, j.seed, overrides=FAST if j.model == "linear" else ()) for j in jobs]
+    added = benchmark(jobs, results=results, runs_dir=tmp_path / "runs", doc=doc)
+    assert len(added) == 3 and len(read_lines(results)) == 3
+    line = added[0]
+    assert {"dataset", "horizon", "model", "seed", "precision", "mse", "mae", "val_mse", "epochs", "train_seconds",
+            "device", "commit"} <= set(line)
+    assert benchmark(jobs, results=results, runs_dir=tmp_path / "runs", doc=doc) == []  # recorded: skipped
+    text = doc.read_text()
+    assert text.startswith("# Benchmark\n\nwritten by hand above\n") and BEGIN in text and END in text
+    assert "| repeat | 1 | fp32 |" in text  # one horizon of four: no average
+    assert "incomplete" in text
+
+
+def test_table_averages_complete_seeds_and_quotes_the_literature():
+    lines = [{"dataset": "ETTh1", "horizon": h, "model": "linear", "seed": s, "precision": "fp32",
+              "mse": 0.1 * i + s - 2021, "mae": 0.2, "train_seconds": 60.0}
+             for i, h in enumerate((96, 192, 336, 720)) for s in (2021, 2022)]
+    table = benchmark_table(lines)
+    assert "**0.650 ± 0.500 / 0.200 ± 0.000**" in table  # per seed: 0.15 and 1.15
+    assert "| DLinear (literature) |" in table and "0.456" in table
+
+
+def test_search_table_ranks_by_validation():
+    lines = [{"dataset": "ETTh1", "horizon": 96, "model": "modern", "overrides": [o], "val_mse": v, "mse": t,
+              "epochs": 5, "best_epoch": 3, "train_seconds": 120.0}
+             for o, v, t in (("model.dropout=0.3", 0.7, 0.30), ("model.d_model=128", 0.6, 0.45))]
+    rows = search_table(lines).splitlines()[2:]
+    assert "d_model=128" in rows[0] and "dropout=0.3" in rows[1]
+
+
+def test_cli_refuses_unknown_data_and_lists_runs(tmp_path, capsys):
+    assert main(["benchmark", "lookback96", "--datasets", "WTH", "--dry-run"]) == 2
+    assert "not part of this protocol" in capsys.readouterr().err
+    assert main(["benchmark", "lookback96", "--datasets", "ETTh1", "--models", "linear", "--horizons", "96",
+                 "--dry-run", "--results", str(tmp_path / "none.jsonl")]) == 0
+    assert "1 of 1 runs to go" in capsys.readouterr().out
+    assert main(["benchmark", "lookback96", "--datasets", "ETTh1", "--set", "model.widht=3", "--dry-run"]) == 2
+    assert "model.widht" in capsys.readouterr().err
+
+
+def test_a_search_line_records_its_changes(tmp_path):
+    results = tmp_path / "search.jsonl"
+    code = main(["benchmark", "lookback96", "--datasets", "ETTh1", "--horizons", "96", "--models", "modern",
+                 "--set", "model.d_model=16", "--set", "model.n_heads=2", "--set", "model.d_ff=16",
+                 "--set", "model.channel_independent=false", "--set", "train.epochs=1",
+                 "--results", str(results), "--runs-dir", str(tmp_path / "runs"), "--doc", "", "--no-progress"])
+    assert code == 0
+    (line,) = [json.loads(text) for text in results.read_text().splitlines()]
+    assert line["preset"] == "modern" and "model.d_model=16" in line["overrides"] and line["val_mse"] > 0
