@@ -22,9 +22,11 @@ and ProbSparse attention equals full attention.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
 import math
+import os
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -290,11 +292,33 @@ def query_sparsity(
 GATHER_CHUNK = 1 << 19
 
 
+@contextlib.contextmanager
+def _one_thread(enabled: bool) -> Iterator[None]:
+    """torch's intra-op threads set to one inside (restored after).
+
+    For loops of many small operations: each operation is a parallel region whose threads meet
+    at a barrier, and when another process keeps a core busy the barrier waits for a thread the
+    system has descheduled, once per operation. One thread never waits for another; on an idle
+    machine the loop is memory-bound and loses little. ``INFORMER_SPARSITY_THREADS=all`` keeps
+    every thread (to measure the difference).
+    """
+    threads = torch.get_num_threads()
+    if not enabled or threads == 1 or os.environ.get("INFORMER_SPARSITY_THREADS") == "all":
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _sparsity_by_gather(q: Tensor, k: Tensor, sampled_keys: Tensor, memory_limit: int) -> Tensor:
     """The "gather" strategy of :func:`query_sparsity`.
 
     Time goes first: keys become one (L_K, B*H*E) matrix, so the sampled keys of a query are
     whole rows, copied by ``index_select`` as contiguous blocks instead of element by element.
+    The chunks run on one thread on the CPU (:func:`_one_thread`): there are thousands of them.
     """
     batch, heads, length_q, width = q.shape
     length_k, sampled = k.shape[2], sampled_keys.shape[1]
@@ -302,12 +326,13 @@ def _sparsity_by_gather(q: Tensor, k: Tensor, sampled_keys: Tensor, memory_limit
     queries = q.permute(2, 0, 1, 3).reshape(length_q, 1, batch * heads, width)  # (L_Q, 1, B*H, E)
     rows = max(1, min(memory_limit, GATHER_CHUNK) // (batch * heads * sampled * width))
     sparsity = q.new_empty(length_q, batch * heads)
-    for start in range(0, length_q, rows):
-        stop = min(start + rows, length_q)
-        keys = key_rows.index_select(0, sampled_keys[start:stop].reshape(-1))  # (rows*S, B*H*E)
-        keys = keys.view(stop - start, sampled, batch * heads, width)  # (rows, S, B*H, E)
-        sampled_scores = (keys * queries[start:stop]).sum(-1)  # (rows, S, B*H)
-        sparsity[start:stop] = sampled_scores.amax(1) - sampled_scores.sum(1) / length_k
+    with _one_thread(q.device.type == "cpu"):
+        for start in range(0, length_q, rows):
+            stop = min(start + rows, length_q)
+            keys = key_rows.index_select(0, sampled_keys[start:stop].reshape(-1))  # (rows*S, B*H*E)
+            keys = keys.view(stop - start, sampled, batch * heads, width)  # (rows, S, B*H, E)
+            sampled_scores = (keys * queries[start:stop]).sum(-1)  # (rows, S, B*H)
+            sparsity[start:stop] = sampled_scores.amax(1) - sampled_scores.sum(1) / length_k
     return sparsity.T.reshape(batch, heads, length_q)
 
 
