@@ -237,5 +237,6 @@ def test_the_modern_preset_sits_under_explicit_settings():
 def test_a_preset_is_for_informer_only_and_must_exist():
     with pytest.raises(ConfigError, match="modern preset is an Informer configuration"):
         RunConfig.from_dict({"preset": "modern", "model": {"kind": "linear"}})
-    with pytest.raises(ConfigError, match="preset must be one of published, modern"):
-        RunConfig.from_dict({"preset": "fancy"})
+    for wrong in ("fancy", ["modern"]):
+        with pytest.raises(ConfigError, match="preset must be one of published, modern"):
+            RunConfig.from_dict({"preset": wrong})

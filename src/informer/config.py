@@ -170,6 +170,8 @@ class ModelConfig:
         _one_of("model", "activation", self.activation, ACTIVATIONS)
         _one_of("model", "lazy_decoder", self.lazy_decoder, ("cumsum", "cummean"))
         _one_of("model", "norm", self.norm, NORMS)
+        if self.norm_affine and self.norm != "revin":
+            raise ConfigError("model.norm_affine scales and shifts RevIN's output: it needs model.norm = revin")
         object.__setattr__(self, "s_layers", tuple(self.s_layers))
         if not self.s_layers or any(not isinstance(d, int) or d <= 0 for d in self.s_layers):
             raise ConfigError(f"model.s_layers must be positive depths, got {self.s_layers!r}")
@@ -243,7 +245,7 @@ class RunConfig:
             if not isinstance(payload.get(name, {}), dict):
                 raise ConfigError(f"{source}: section {name!r} must be a table of keys")
         name = payload.get("preset", "published")
-        if name not in PRESETS:
+        if not isinstance(name, str) or name not in PRESETS:
             raise ConfigError(f"{source}: preset must be one of {', '.join(PRESETS)}; got {name!r}")
         preset = PRESETS[name]
         sections = {"model": _build(ModelConfig, {**preset.get("model", {}), **payload.get("model", {})},

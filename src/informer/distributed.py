@@ -162,16 +162,19 @@ def setup(device: torch.device) -> tuple[Distributed, torch.device]:
     return current(), device
 
 
-def shutdown() -> None:
-    """Leave the process group if :func:`setup` created it."""
+def shutdown(*, clean: bool = True) -> None:
+    """Leave the process group if :func:`setup` created it; after a ``clean`` end, all together
+    (a process whose peer tears its connections down first may abort), else at once (the others
+    may be inside another collective)."""
     global _initialised_here
     if _initialised_here:
         _restore_sigterm()
         if dist.is_initialized():
-            try:  # leave together: a process whose peer tears its connections down first may abort
-                dist.barrier()
-            except RuntimeError:
-                pass
+            if clean:
+                try:
+                    dist.barrier()
+                except RuntimeError:
+                    pass
             dist.destroy_process_group()
     _initialised_here = False
 
@@ -201,6 +204,13 @@ class ElsewhereError(InformerError):
     """Another process of the job failed a check (it reports the reason)."""
 
 
+def lost_contact(error: BaseException) -> bool:
+    """Whether ``error`` says the processes of the job lost each other (a peer died, a timeout)."""
+    text = str(error)
+    return isinstance(error, dist.DistError) or any(word in text for word in ("gloo", "Connection", "NCCL",
+                                                                               "timed out", "Timeout"))
+
+
 def together(job: Distributed, call: Callable[[], T]) -> T:
     """``call()`` on every process; if it raises an :class:`InformerError` on any process, raise
     on all of them (the lowest failing rank's message on rank 0, so the job ends with one clear
@@ -218,6 +228,7 @@ def together(job: Distributed, call: Callable[[], T]) -> T:
     if not failed:
         return result
     if failure is not None and (job.main or failed[0][0] == job.rank):
+        failure.agreed = True  # every process knows; rank 0 reports it
         raise failure
     rank, (kind, message) = failed[0]
     raise ElsewhereError(f"process {rank}: {message}" if job.main else f"{kind} on process {rank}")

@@ -323,7 +323,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         return _train_into(path if job.main else None, config, data, device, progress=progress,
                            log_every=log_every, resume_state=state, job=job)
     except (RuntimeError, KeyError, ValueError) as error:
-        if isinstance(error, InformerError):
+        if isinstance(error, InformerError) or (job.enabled and distributed.lost_contact(error)):
             raise
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(

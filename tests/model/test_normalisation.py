@@ -53,6 +53,10 @@ def test_revin_round_trip(affine):
 @pytest.mark.parametrize("affine", [False, True])
 def test_with_revin_a_window_moved_and_stretched_gives_the_forecast_moved_and_stretched(affine):
     model = _model(norm="revin", norm_affine=affine)
+    if affine:  # learned values, not the identity they start from
+        with torch.no_grad():
+            model.revin.weight.copy_(torch.tensor([0.5, 2.0, -1.5]))
+            model.revin.bias.copy_(torch.tensor([1.0, -2.0, 0.3]))
     scale, shift = torch.tensor([3.0, 0.5, 10.0]), torch.tensor([100.0, -20.0, 5000.0])
     base = _forecast(model, _inputs())
     moved = _forecast(model, _inputs(scale, shift))
@@ -104,5 +108,7 @@ def test_options_beyond_the_published_model_stay_out_of_published_settings():
 def test_bad_options_are_refused():
     with pytest.raises(ConfigError, match="norm must be one of none, revin"):
         ModelConfig(norm="batch")
+    with pytest.raises(ConfigError, match="needs model.norm = revin"):
+        ModelConfig(norm_affine=True)
     with pytest.raises(ConfigError, match="c_out"):
         build_model(ModelConfig(channel_independent=True), c_out=4, **SHAPES)

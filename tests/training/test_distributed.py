@@ -18,7 +18,7 @@ from helpers import synthetic_frame
 from informer.batches import predictions
 from informer.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from informer.data.pipeline import prepare
-from informer.distributed import Distributed, ElsewhereError, together, timeout
+from informer.distributed import Distributed, together, timeout
 from informer.errors import ConfigError, DataError
 from informer.evaluation.metrics import MetricAccumulator
 from informer.model.forecaster import build_forecaster
@@ -156,6 +156,17 @@ def test_a_run_of_two_processes_is_not_resumed_by_one(series_csv, tmp_path, monk
         resume(tmp_path / "run")
 
 
+def test_only_rank_zero_shows_a_progress_bar(series_csv):
+    from informer.training.loop import fit
+
+    config = _config(series_csv)
+    data = prepare(config.data, embed="timeF")
+    model = build_forecaster(config.model, enc_in=3, c_out=3, seq_len=24, label_len=12, pred_len=12, freq="h")
+    quiet = Distributed(rank=1, world_size=1)  # a rank other than 0, without a process group
+    result = fit(model, data, config.train, device=torch.device("cpu"), seed=1, progress=True, job=quiet)
+    assert len(result.history) == 1
+
+
 def test_timeout_from_the_environment(monkeypatch):
     monkeypatch.setenv("INFORMER_DIST_TIMEOUT", "12.5")
     assert timeout().total_seconds() == 12.5
@@ -168,10 +179,6 @@ def test_nproc_is_removed_from_the_command_given_to_the_processes():
     from informer.cli.runs import _without_option
 
     assert _without_option(["train", "--nproc", "2", "--data", "x", "--nproc=3"], "--nproc") == ["train", "--data", "x"]
-
-
-def test_elsewhere_error_is_a_user_error():
-    assert issubclass(ElsewhereError, ValueError)
 
 
 # --- real jobs: 2 processes, gloo, CPU ------------------------------------------------------------
@@ -253,12 +260,13 @@ def test_killing_one_process_ends_the_job_and_the_run_resumes_exactly(tmp_path):
     assert "training process 1 of 2 was stopped by signal SIGKILL" in stderr
     assert "Traceback" not in stderr
 
-    if run_dir.exists():  # resumable: continuing it gives exactly the uninterrupted run
-        resumed = _informer("train", "--nproc", "2", "--resume", "killed", cwd=tmp_path)
-        assert resumed.returncode == 0, resumed.stderr
-        whole = _informer(*args, "--out", "whole", cwd=tmp_path)
-        assert whole.returncode == 0, whole.stderr
-        history = [(tmp_path / name / "history.csv").read_text().splitlines() for name in ("killed", "whole")]
-        assert [line.rsplit(",", 1)[0] for line in history[0]] == [line.rsplit(",", 1)[0] for line in history[1]]
-        metrics = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("killed", "whole")]
-        assert metrics[0]["mse"] == metrics[1]["mse"]
+    assert (run_dir / "resume.safetensors").exists()  # killed after an epoch: resumable
+    # continuing it gives exactly the uninterrupted run
+    resumed = _informer("train", "--nproc", "2", "--resume", "killed", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    whole = _informer(*args, "--out", "whole", cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    history = [(tmp_path / name / "history.csv").read_text().splitlines() for name in ("killed", "whole")]
+    assert [line.rsplit(",", 1)[0] for line in history[0]] == [line.rsplit(",", 1)[0] for line in history[1]]
+    metrics = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("killed", "whole")]
+    assert metrics[0]["mse"] == metrics[1]["mse"]

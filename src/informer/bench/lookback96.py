@@ -252,7 +252,8 @@ def search_table(lines: list[dict]) -> str:
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for line in sorted(lines, key=lambda x: (x["dataset"], x["horizon"], x["val_mse"] or 1e9)):
         changes = ", ".join(line.get("overrides", ())) or "(the preset)"
-        rows.append(f"| {line['dataset']} | {line['horizon']} | {line['model']} | {changes} | {line['val_mse']:.4f} "
+        val = "" if line["val_mse"] is None else f"{line['val_mse']:.4f}"
+        rows.append(f"| {line['dataset']} | {line['horizon']} | {line['model']} | {changes} | {val} "
                     f"| {line['mse']:.4f} | {line['epochs']} ({line['best_epoch']}) "
                     f"| {line['train_seconds'] / 60:.1f} min |")
     return "\n".join(rows)

@@ -79,20 +79,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         (command or parser).print_help()
         return 2
+    clean = False
     try:
         if hasattr(args, "threads") and args.command != "datasets":  # datasets needs no torch
             configure_threads(args.threads)
-        return args.handler(args)
+        code = args.handler(args)
+        clean = True
+        return code
     except NonFiniteLossError as error:
-        if not rank:
+        if not rank:  # every process of a torchrun job sees the same loss
             print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
         return 3
     except InformerError as error:
-        if not rank:  # every process of a torchrun job raises the same error (informer.distributed.together)
+        if not rank:
             print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
+        elif not getattr(error, "agreed", False) and type(error).__name__ != "ElsewhereError":
+            print(f"informer: error: process {rank}: {user_words(str(error), command)}", file=sys.stderr)
         return 2
     except RuntimeError as error:
-        if rank is None:
+        from informer.distributed import lost_contact
+
+        if rank is None or not lost_contact(error):
             raise
         print(f"informer: error: process {rank} lost contact with the others ({_reason(error)}); the job ends",
               file=sys.stderr)
@@ -107,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rank is not None:
             from informer.distributed import shutdown
 
-            shutdown()
+            shutdown(clean=clean)
 
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from informer.run import resume, train
     from informer.rundir import default_run_name
 
-    if args.nproc is not None and torchrun_rank() is None:
+    if args.nproc is not None and torchrun_rank() is None and "TORCHELASTIC_RUN_ID" not in os.environ:
         return _launch(args, default_run_name)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     log_every = None if progress or args.log_every <= 0 else args.log_every
@@ -107,8 +108,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _launch(args: argparse.Namespace, default_run_name) -> int:
     """``informer train --nproc N ...``: the same command under torch's own launcher (what
     ``torchrun --standalone --nproc-per-node N -m informer train ...`` does), on this machine."""
-    import os
 
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
@@ -126,6 +127,12 @@ def _launch(args: argparse.Namespace, default_run_name) -> int:
     quiet.setLevel(logging.CRITICAL)  # its summary of a failure is a traceback; we say it in one line below
     try:
         run(launcher)
+    except SignalException as error:  # Ctrl-C or a stop signal for the whole job
+        resumable = Path(out, "resume.safetensors").exists()
+        print(f"informer: interrupted ({error.sigval.name})"
+              + (f"; continue with: informer train --nproc {args.nproc} --resume {out}" if resumable else ""),
+              file=sys.stderr)
+        return 130
     except ChildFailedError as error:
         failures = list(error.failures.values())
         killed = [f for f in failures if f.exitcode < 0 and f.signal_name() != "SIGTERM"]  # from outside

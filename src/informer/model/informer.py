@@ -143,9 +143,9 @@ class Informer(nn.Module):
         if channel_independent and c_out > enc_in:
             raise ConfigError(f"channel_independent forecasts the input channels: c_out ({c_out}) must not exceed "
                               f"enc_in ({enc_in})")
-        if norm == "revin" and dec_in != enc_in:
-            raise ConfigError(f"norm revin normalises the decoder input with the encoder's statistics: dec_in "
-                              f"({dec_in}) must equal enc_in ({enc_in})")
+        if (norm == "revin" or channel_independent) and dec_in != enc_in:
+            raise ConfigError(f"norm revin and channel_independent treat the decoder's channels as the encoder's: "
+                              f"dec_in ({dec_in}) must equal enc_in ({enc_in})")
         self.channel_independent = channel_independent
         self.revin = RevIN(enc_in, affine=norm_affine) if norm == "revin" else None
         width_in, width_dec, width_out = (1, 1, 1) if channel_independent else (enc_in, dec_in, c_out)

@@ -185,6 +185,7 @@ def fit(
             first_epoch = config.epochs + 1  # it had stopped early; nothing left to do
             result.stopped_early = True
     started = time.perf_counter() - elapsed
+    show_bar = progress and job.main  # under torchrun the other processes stay quiet
 
     for epoch in range(first_epoch, config.epochs + 1):
         rate = learning_rate(epoch, base=config.lr, schedule=config.lradj)
@@ -196,7 +197,7 @@ def fit(
         epoch_start = time.perf_counter()
         running, steps = 0.0, 0
         last_line = epoch_start
-        bar = _progress(loader, epoch, config.epochs, enabled=progress and job.main)
+        bar = _progress(loader, epoch, config.epochs, enabled=show_bar)
         for step, batch in enumerate(bar, start=1):
             value = train_step(net, batch, optimizer=optimizer, criterion=criterion, grad_scaler=scaler,
                                features=data.config.features, device=device, generator=sampling,
@@ -212,7 +213,7 @@ def fit(
                 raise error
             running += value
             steps += 1
-            if progress:
+            if show_bar:
                 bar.set_postfix(loss=f"{running / steps:.4f}", lr=f"{rate:.2e}")
             elif log_every and time.perf_counter() - last_line >= log_every:
                 last_line = time.perf_counter()
