@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -9,6 +10,8 @@ import os
 import platform
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -95,6 +98,24 @@ def attention_suite(
                 if progress is not None:
                     progress(rows[-1])
     return rows
+
+
+@contextlib.contextmanager
+def competing_training(*, warmup_s: float = 10.0) -> Iterator[None]:
+    """One ordinary training run (the default ETTh1 model, all cores) in another process while
+    inside: the situation of two experiments side by side on one machine."""
+    spec = {"kind": "train", "data": {"data": "ETTh1"}, "model": {}, "batch_size": 32, "steps": 10**9,
+            "warmup": 0}
+    competitor = subprocess.Popen([sys.executable, "-m", "informer.bench.measure", json.dumps(spec)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(warmup_s)  # past its start-up, into its training steps
+        if competitor.poll() is not None:
+            raise RuntimeError(f"the competing training ended early (exit code {competitor.returncode})")
+        yield
+    finally:
+        competitor.kill()
+        competitor.wait()
 
 
 def fitted_exponent(lengths: list[int], values: list[float]) -> float:

@@ -46,11 +46,19 @@ def cmd_bench_attention(args: argparse.Namespace) -> int:
                   else row.get("skipped") or row.get("error"))
         log.info("%s %s L=%d: %s", row["mode"], row["method"], row["length"], detail)
 
-    rows = attention_suite(
+    settings = dict(
         lengths=args.lengths, methods=args.methods.split(","), batch=args.batch, heads=args.heads,
         head_dim=args.head_dim, backward=args.backward, device=args.device, repeats=args.repeats,
         memory_limit_gb=args.memory_limit_gb, modes=args.modes.split(","), progress=show,
     )
+    rows = attention_suite(**settings)
+    busy = None
+    if args.beside_training:
+        from informer.bench.suite import competing_training
+
+        log.info("again, beside one default-size training run in another process")
+        with competing_training():
+            busy = attention_suite(**settings)
     payload = {
         "benchmark": "attention",
         "command": "informer " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("informer") else None,
@@ -60,11 +68,23 @@ def cmd_bench_attention(args: argparse.Namespace) -> int:
         "rows": rows,
         "memory_exponent_1024_8192": memory_exponents(rows),
     }
+    if busy is not None:
+        payload["rows_beside_training"] = busy
     _write_json(args.out, payload)
     if args.plot:
         kind = "forward + backward" if args.backward else "forward"
         plot_attention(rows, args.plot, title=f"attention {kind}, B={args.batch}, H={args.heads}, E={args.head_dim}")
-    print(json.dumps(payload, indent=2) if args.json else attention_table(rows))
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    elif busy is None:
+        print(attention_table(rows))
+    else:
+        print("idle:\n" + attention_table(rows))
+        print("beside one default-size training run:\n" + attention_table(busy))
+        for alone, shared in zip(rows, busy):
+            if "median_s" in alone and "median_s" in shared:
+                print(f"{alone['mode']} {alone['method']} L={alone['length']}: "
+                      f"{shared['median_s'] / alone['median_s']:.1f}x its idle time")
     return 0
 
 
@@ -215,6 +235,9 @@ def register(commands) -> None:
     attention.add_argument("--json", action="store_true")
     attention.add_argument("--out", help="write the results as JSON here")
     attention.add_argument("--plot", help="write a PNG plot of time and memory against length here")
+    attention.add_argument("--beside-training", action="store_true",
+                           help="measure again beside one default-size training run in another process "
+                                "(two experiments on one machine) and report the slowdown")
 
     for name, handler in (("train", cmd_bench_train), ("forecast", cmd_bench_forecast)):
         sub = add_command(kinds, name, handler)

@@ -292,18 +292,32 @@ def query_sparsity(
 GATHER_CHUNK = 1 << 19
 
 
+def _others_running() -> bool:
+    """Whether other work competes for this machine's cores right now: more threads runnable
+    than this process's own (``/proc/loadavg``'s instantaneous count; False where there is none)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            running = int(handle.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return running > torch.get_num_threads()
+
+
 @contextlib.contextmanager
 def _one_thread(enabled: bool) -> Iterator[None]:
-    """torch's intra-op threads set to one inside (restored after).
+    """torch's intra-op threads set to one inside (restored after) when other work competes for
+    the cores.
 
     For loops of many small operations: each operation is a parallel region whose threads meet
     at a barrier, and when another process keeps a core busy the barrier waits for a thread the
-    system has descheduled, once per operation. One thread never waits for another; on an idle
-    machine the loop is memory-bound and loses little. ``INFORMER_SPARSITY_THREADS=all`` keeps
-    every thread (to measure the difference).
+    system has descheduled, once per operation (thousands of times per call). One thread never
+    waits for another; on an idle machine all threads are faster, so they are kept.
+    ``INFORMER_SPARSITY_THREADS`` = ``one`` or ``all`` forces either (to measure the difference).
     """
     threads = torch.get_num_threads()
-    if not enabled or threads == 1 or os.environ.get("INFORMER_SPARSITY_THREADS") == "all":
+    choice = os.environ.get("INFORMER_SPARSITY_THREADS", "auto")
+    single = choice == "one" or (choice == "auto" and _others_running())
+    if not enabled or threads == 1 or not single:
         yield
         return
     torch.set_num_threads(1)
@@ -318,7 +332,8 @@ def _sparsity_by_gather(q: Tensor, k: Tensor, sampled_keys: Tensor, memory_limit
 
     Time goes first: keys become one (L_K, B*H*E) matrix, so the sampled keys of a query are
     whole rows, copied by ``index_select`` as contiguous blocks instead of element by element.
-    The chunks run on one thread on the CPU (:func:`_one_thread`): there are thousands of them.
+    On a CPU shared with other work the chunks run on one thread (:func:`_one_thread`): there are
+    thousands of them.
     """
     batch, heads, length_q, width = q.shape
     length_k, sampled = k.shape[2], sampled_keys.shape[1]
