@@ -410,3 +410,28 @@ def test_chunked_full_attention_keeps_no_whole_weight_matrix():
                                                       lambda t: t):
             full_attention(q, k, v, dropout_p=0.1, chunk=size)
         assert (max(sizes) >= whole) is expect_whole
+
+
+def test_sampling_on_a_shared_machine_runs_on_one_thread_and_computes_the_same(monkeypatch):
+    from informer.model import attention
+
+    torch.manual_seed(0)
+    q, k = torch.randn(2, 2, 64, 8), torch.randn(2, 2, 512, 8)
+    keys = attention.draw_sampled_keys(64, 512, 10, generator=torch.Generator().manual_seed(0))
+    seen = []
+    threads = torch.get_num_threads()
+    results = {}
+    for choice in ("all", "one"):
+        monkeypatch.setenv("INFORMER_SPARSITY_THREADS", choice)
+        with attention._one_thread(True):
+            seen.append(torch.get_num_threads())
+        results[choice] = attention.query_sparsity(q, k, keys, strategy="gather")
+        assert torch.get_num_threads() == threads  # restored
+    assert seen == [threads, 1]
+    torch.testing.assert_close(results["one"], results["all"])
+    monkeypatch.setattr(attention, "_others_running", lambda: True)
+    monkeypatch.setenv("INFORMER_SPARSITY_THREADS", "auto")
+    with attention._one_thread(True):
+        assert torch.get_num_threads() == 1
+    with attention._one_thread(False):  # not on the CPU
+        assert torch.get_num_threads() == threads
