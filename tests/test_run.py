@@ -250,3 +250,17 @@ def test_runs_that_recorded_a_frequency_the_timestamps_lack_still_forecast(tmp_p
     assert (frame["date"].diff().dropna() == pd.Timedelta(minutes=15)).all()
     pd.testing.assert_frame_equal(frame, run.forecast())
     assert as_recorded_before.evaluate()["mse"] == pytest.approx(run.metrics["mse"], rel=1e-6)
+
+
+def test_configure_applies_the_commands_process_settings():
+    import torch
+
+    import informer
+
+    before = torch.get_num_threads()
+    try:
+        applied = informer.configure(threads=1)
+        assert applied["threads"] == 1 == torch.get_num_threads()
+        assert applied["allocator"] in ("reuse", "lean", "heap", "system")
+    finally:
+        torch.set_num_threads(before)
