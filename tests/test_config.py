@@ -47,7 +47,8 @@ def test_moving_avg_of_one_is_allowed():
 @pytest.mark.parametrize("section, values, match", [
     (TrainConfig, {"epochs": "ten"}, "train.epochs must be int, got 'ten'"),
     (TrainConfig, {"epochs": True}, "train.epochs must be int"),
-    (TrainConfig, {"amp": 1}, "train.amp must be bool"),
+    (TrainConfig, {"amp": 1}, "train.amp must be str"),
+    (TrainConfig, {"amp": "half"}, "train.amp must be one of off, auto, on, bf16, fp16"),
     (ModelConfig, {"d_model": 16.0}, "model.d_model must be int"),
     (ModelConfig, {"kind": 3}, "model.kind must be str"),
     (DataConfig, {"cols": "a,b"}, "data.cols must be a list"),

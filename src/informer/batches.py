@@ -39,11 +39,24 @@ def unwrap(model: nn.Module) -> nn.Module:
         model = inner
 
 
-def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
-    """Mixed precision: bf16 on CPU, fp16 on CUDA; a no-op when disabled."""
-    if not enabled:
+def amp_dtype(device: torch.device, amp: bool | str | None) -> torch.dtype | None:
+    """The autocast type ``amp`` means on ``device``: ``bf16``/``fp16`` that type; True or ``on``
+    the device's half precision (bf16 on the CPU, fp16 on CUDA); False, None, ``off`` or ``fp32``
+    none (``auto`` is resolved before training: informer.precision)."""
+    if amp in ("bf16", "fp16"):
+        return torch.bfloat16 if amp == "bf16" else torch.float16
+    if amp is True or amp == "on":
+        return torch.float16 if device.type == "cuda" else torch.bfloat16
+    if amp in (False, None, "off", "fp32"):
+        return None
+    raise ValueError(f"amp must be off, on, bf16, fp16 or a bool here (auto is resolved first); got {amp!r}")
+
+
+def autocast(device: torch.device, amp: bool | str | None) -> contextlib.AbstractContextManager:
+    """Mixed precision as :func:`amp_dtype` says; a no-op without it."""
+    dtype = amp_dtype(device, amp)
+    if dtype is None:
         return contextlib.nullcontext()
-    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
@@ -71,7 +84,7 @@ def run_batch(
     features: str,
     device: torch.device,
     generator: torch.Generator | None,
-    amp: bool = False,
+    amp: bool | str = False,
 ) -> tuple[Tensor, Tensor | None]:
     """One window batch through the model.
 
@@ -108,7 +121,7 @@ def predictions(
     batch_size: int,
     device: torch.device,
     seed: int,
-    amp: bool = False,
+    amp: bool | str = False,
     shard: tuple[int, int] = (0, 1),
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(forecast, truth)`` batches in scaled units, (B, pred_len, c_out) each, every window

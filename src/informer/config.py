@@ -195,12 +195,15 @@ class TrainConfig:
     seed: int = 2021
     itr: int = 1
     device: str = "auto"
-    amp: bool = False
+    amp: str = "off"
     num_workers: int = 0
     checkpoint_activations: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.amp, bool):  # before 0.3: amp true meant the device's half precision
+            object.__setattr__(self, "amp", "on" if self.amp else "off")
         _check_types(self, "train")
+        _one_of("train", "amp", self.amp, ("off", "auto", "on", "bf16", "fp16"))
         _positive("train", epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, itr=self.itr)
         if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not self.lr > 0:
             raise ConfigError(f"train.lr must be a positive number, got {self.lr!r}")

@@ -33,6 +33,7 @@ from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
 from informer.forecasting import forecast_frame
 from informer.model.forecaster import MODEL_KINDS, build_forecaster, ignored_settings, rebuild_forecaster
+from informer.precision import resolve as resolve_precision
 from informer.rundir import RESUME_FILE, RunDirectoryError, RunInfo
 from informer.training.checkpoint import CheckpointError, TrainingState, load_state, save_state
 from informer.training.loop import FitResult, NonFiniteLossError, fit
@@ -215,6 +216,7 @@ def train(
     """
     job, device = distributed.setup(resolve_device(config.train.device))
     path = Path(out) if out is not None else None
+    config, notes = _resolve_precision(config, device, job)
 
     def prepared() -> PreparedData:
         _check_kind_settings(config)
@@ -229,7 +231,17 @@ def train(
     if job.main:
         _warn_if_busy(device)
     return _train_into(path if job.main else None, config, data, device, progress=progress, log_every=log_every,
-                       resume_state=None, job=job)
+                       resume_state=None, job=job, notes=notes)
+
+
+def _resolve_precision(config: RunConfig, device: torch.device, job: Distributed) -> tuple[RunConfig, dict]:
+    """The run's config with ``amp`` as computed (informer.precision; rank 0 decides for a
+    torchrun job) and the notes for metrics.json: the precision and why."""
+    precision, reason = job.broadcast(resolve_precision(config.train.amp, device) if job.main else None)
+    if config.train.amp != "off" and job.main:
+        log.info("precision: %s", reason)
+    config = replace(config, train=replace(config.train, amp=precision))
+    return config, {"precision": {"off": "fp32"}.get(precision, precision), "precision_reason": reason}
 
 
 def _check_processes(config: RunConfig, job: Distributed) -> None:
@@ -309,6 +321,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         return train(config, out=path, overwrite=True, progress=progress, log_every=log_every)
     state = load_state(path / RESUME_FILE)
     job, device = distributed.setup(resolve_device(config.train.device))
+    config, notes = _resolve_precision(config, device, job)
 
     def prepared() -> PreparedData:
         if state.world_size != job.world_size:
@@ -321,7 +334,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         _warn_if_busy(device)
     try:
         return _train_into(path if job.main else None, config, data, device, progress=progress,
-                           log_every=log_every, resume_state=state, job=job)
+                           log_every=log_every, resume_state=state, job=job, notes=notes)
     except (RuntimeError, KeyError, ValueError) as error:
         if isinstance(error, InformerError) or (job.enabled and distributed.lost_contact(error)):
             raise
@@ -346,21 +359,21 @@ def _bytes_needed(config: RunConfig, data: PreparedData) -> int:
 
 def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
                 progress: bool, resume_state: TrainingState | None, log_every: float | None = None,
-                job: Distributed = SINGLE) -> Run:
+                job: Distributed = SINGLE, notes: dict | None = None) -> Run:
     if path is None:
         return _train_logged(None, config, data, device, progress=progress, resume_state=resume_state,
-                             log_every=log_every, created=False, job=job)
+                             log_every=log_every, created=False, job=job, notes=notes)
     created = rundir.create(path)
     with rundir.TrainingLock(path):
         if resume_state is None:
             rundir.clear(path)
         return _train_logged(path, config, data, device, progress=progress, resume_state=resume_state,
-                             log_every=log_every, created=created, job=job)
+                             log_every=log_every, created=created, job=job, notes=notes)
 
 
 def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
                   progress: bool, resume_state: TrainingState | None, log_every: float | None, created: bool,
-                  job: Distributed = SINGLE) -> Run:
+                  job: Distributed = SINGLE, notes: dict | None = None) -> Run:
     handler = None
     logger = logging.getLogger("informer")
     level = logger.level
@@ -376,6 +389,7 @@ def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, devi
     try:
         run = _train_repetitions(config, data, device, progress=progress, log_every=log_every, path=path,
                                  resume_state=resume_state, job=job)
+        run.metrics.update(notes or {})
         if path is not None:
             run.save(path)
             (path / RESUME_FILE).unlink(missing_ok=True)

@@ -39,7 +39,7 @@ SHOW = command("datasets", "show")
      "--d-model (15) must be divisible by --n-heads (2)"),
     (TRAIN, "use `model.kind=linear` or `kind`; model.kind must be one of",
      "use --model linear or --model; --model must be one of"),
-    (TRAIN, "`amp=true`, `distil=false`, `train.epochs`", "--amp, --no-distil, --epochs"),
+    (TRAIN, "`checkpoint_activations=true`, `distil=false`, `amp=bf16`", "--checkpoint-activations, --no-distil, --amp bf16"),
     (TRAIN, "look at train.lr.", "look at --lr."),
 ])
 def test_settings_become_flags(parser, message, expected):

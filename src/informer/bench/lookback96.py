@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from informer import __version__, rundir
-from informer.bench.reproduce import append_line, git_commit, precision_of, read_lines
+from informer.bench.reproduce import _amp_setting, append_line, git_commit, precision_of, read_lines
 from informer.config import RunConfig, apply_overrides
 from informer.errors import InformerError
 
@@ -84,7 +84,7 @@ class Job:
         payload: dict = {
             "data": {"data": self.dataset, "features": "M", "seq_len": 96, "label_len": 48, "pred_len": self.horizon},
             "model": {"kind": self.kind},
-            "train": {"seed": self.seed, "amp": self.amp, "device": self.device},
+            "train": {"seed": self.seed, "amp": _amp_setting(self.precision), "device": self.device},
         }
         if self.preset is not None:
             payload["preset"] = self.preset

@@ -44,6 +44,11 @@ def precision_of(amp: bool, device: str) -> str:
     return "fp16" if cuda else "bf16"
 
 
+def _amp_setting(precision: str) -> str:
+    """The ``train.amp`` value of a precision (fixed, never measured: a series stays comparable)."""
+    return "off" if precision == "fp32" else precision
+
+
 @dataclass(frozen=True)
 class Job:
     """One training run: a preset, a model kind (and attention), a seed, a precision."""
@@ -82,7 +87,7 @@ class Job:
             payload["model"]["attn"] = self.attn
         else:
             payload["model"] = {"kind": self.model}  # the baselines read no Informer layers
-        payload["train"] = {"seed": self.seed, "amp": self.amp, "device": self.device}
+        payload["train"] = {"seed": self.seed, "amp": _amp_setting(self.precision), "device": self.device}
         payload = apply_overrides(payload, list(self.overrides))
         return RunConfig.from_dict(payload, source=f"preset {self.preset.name}")
 

@@ -212,8 +212,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, help=f"random seed (default: {t.seed})")
     group.add_argument("--itr", type=positive_int, help="repeat with seeds seed..seed+N-1, report mean and std")
     group.add_argument("--device", choices=DEVICES, help="auto: CUDA if available (default: auto)")
-    group.add_argument("--amp", action=argparse.BooleanOptionalAction,
-                       help="mixed precision: bf16 on CPU, fp16 on CUDA (default: off)")
+    group.add_argument("--amp", nargs="?", const="auto", choices=("auto", "on", "bf16", "fp16", "off"),
+                       help="mixed precision; alone: auto = fp16 on CUDA, bf16 on a CPU only where measured "
+                            "faster than float32 (cached per machine); on: the device's half precision; "
+                            "bf16, fp16: that one (default: off)")
+    group.add_argument("--no-amp", dest="amp", action="store_const", const="off", help="float32 (the default)")
     group.add_argument("--num-workers", type=int, help="data-loading worker processes (default: 0)")
     group.add_argument("--checkpoint-activations", action=argparse.BooleanOptionalAction,
                        help="recompute each block's activations in backward: far less memory for long "

@@ -21,7 +21,7 @@ def evaluate_model(
     batch_size: int,
     device: torch.device,
     seed: int,
-    amp: bool = False,
+    amp: bool | str = False,
     job: Distributed = SINGLE,
 ) -> dict:
     """Metrics over every window of ``dataset``: scaled units at the top (the paper's

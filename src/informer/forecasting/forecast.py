@@ -88,7 +88,7 @@ def forecast_frame(
     device: torch.device,
     at: str | pd.Timestamp | None = None,
     date_col: str = "date",
-    amp: bool = False,
+    amp: bool | str = False,
 ) -> pd.DataFrame:
     """Forecast ``pred_len`` steps after the data (or after ``at``).
 

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from informer.batches import predictions, run_batch
+from informer.batches import amp_dtype, predictions, run_batch
 from informer.config import TrainConfig
 from informer.data.pipeline import PreparedData
 from informer.distributed import SINGLE, Distributed
@@ -86,7 +86,7 @@ def train_step(
     features: str,
     device: torch.device,
     generator: torch.Generator | None,
-    amp: bool,
+    amp: bool | str,
     job: Distributed = SINGLE,
 ) -> float:
     """One optimisation step on a window batch; returns the loss (under torchrun, the mean over
@@ -159,7 +159,7 @@ def fit(
     if job.enabled:
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = make_optimizer(model, lr=config.lr)
-    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
+    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and amp_dtype(device, config.amp) == torch.float16)
     criterion = loss_function(config.loss)
     stopper = EarlyStopping(config.patience)
     result = FitResult()
