@@ -21,9 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from informer import __version__, rundir
-from informer.bench.reproduce import _amp_setting, append_line, git_commit, precision_of, read_lines
+from informer.bench.reproduce import (
+    _amp_setting,
+    git_commit,
+    precision_of,
+    read_lines,  # noqa: F401 - part of this module's API (the CLI and tests read results through it)
+    run_series,
+    train_or_pick_up,
+)
 from informer.config import RunConfig, apply_overrides
-from informer.errors import InformerError
 
 log = logging.getLogger(__name__)
 
@@ -114,20 +120,7 @@ def plan(*, datasets: Iterable[str] = ("ETTh1", "ETTm1", "weather"), horizons: I
 
 def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
     """Train (or resume, or pick up a finished but unrecorded) run and return its line."""
-    from informer.run import load_run, resume, train
-
-    path = runs_dir / job.label
-    if path.exists() and not _holds(path, job):
-        log.warning("%s holds a run with other settings; training this one from the start", path)
-        rundir.remove(path)
-    resumed = (path / rundir.RESUME_FILE).exists()
-    log_every = None if progress else 60.0
-    if resumed:
-        run = resume(path, progress=progress, log_every=log_every)
-    elif (path / "metrics.json").exists() and (path / "model.safetensors").exists():
-        run = load_run(path)
-    else:
-        run = train(job.config(), out=path, overwrite=True, progress=progress, log_every=log_every)
+    run, resumed = train_or_pick_up(runs_dir / job.label, job.config(), progress=progress)
     m = run.metrics
     best = [r for r in run.history if r["epoch"] == m["best_epoch"]]
     line = {
@@ -143,34 +136,12 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
     return line
 
 
-def _holds(path: Path, job: Job) -> bool:
-    try:
-        return rundir.read_config(path).config.to_dict() == job.config().to_dict()
-    except InformerError:
-        return False
-
-
 def benchmark(jobs: list[Job], *, results: Path, runs_dir: Path, doc: Path | None = None, progress: bool = False,
               on_start: Callable[[int, int, Job], None] | None = None) -> list[dict]:
     """Run every job not recorded in ``results``, appending a line as each finishes and
     regenerating ``doc`` after each; returns the lines this call added."""
-    done = {line_key(line) for line in read_lines(results)}
-    todo = [job for job in jobs if job.key() not in done]
-    log.info("%d of %d runs already recorded in %s; %d to run", len(jobs) - len(todo), len(jobs), results, len(todo))
-    added = []
-    for index, job in enumerate(todo, start=1):
-        if on_start is not None:
-            on_start(index, len(todo), job)
-        line = run_job(job, runs_dir, progress=progress)
-        append_line(results, line)
-        added.append(line)
-        log.info("run %d/%d done: %s: mse %.4f, mae %.4f (val %.4f), %d epochs, %.0f s", index, len(todo), job.label,
-                 line["mse"], line["mae"], line["val_mse"] or float("nan"), line["epochs"], line["train_seconds"])
-        if doc is not None:
-            write_doc(doc, read_lines(results))
-    if doc is not None and not todo:
-        write_doc(doc, read_lines(results))
-    return added
+    return run_series(jobs, results=results, runs_dir=runs_dir, line_key=line_key, run_job=run_job, doc=doc,
+                      write_doc=write_doc, progress=progress, on_start=on_start)
 
 
 # --- the table -------------------------------------------------------------------------------

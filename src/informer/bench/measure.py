@@ -127,7 +127,6 @@ def measure_train_distributed(spec: dict) -> dict:
     from torch.utils.data import DataLoader, DistributedSampler
 
     from informer import distributed
-    from informer.training.loop import make_optimizer, train_step
 
     device = torch.device(spec.get("device", "cpu"))
     job, device = distributed.setup(device)
@@ -138,21 +137,10 @@ def measure_train_distributed(spec: dict) -> dict:
     train_set = data.dataset("train")
     loader = DataLoader(train_set, batch_size=spec.get("batch_size", 32) // job.world_size, drop_last=True,
                         sampler=DistributedSampler(train_set, job.world_size, job.rank, seed=0, drop_last=True))
-    optimizer = make_optimizer(model, lr=1e-4)
-    grad_scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda")
-    criterion = torch.nn.MSELoss()
-    generator = torch.Generator(device=device).manual_seed(job.seed(1))
-    batches = iter(loader)
+    one_step = _step(net, model, loader, data.config.features, device=device, amp=amp, seed=job.seed(1), job=job)
 
     def step():
-        nonlocal batches
-        try:
-            batch = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            batch = next(batches)
-        train_step(net, batch, optimizer=optimizer, criterion=criterion, grad_scaler=grad_scaler,
-                   features=data.config.features, device=device, generator=generator, amp=amp, job=job)
+        one_step()
         job.barrier()
 
     times = timed(step, warmup=spec.get("warmup", 2), repeats=spec.get("steps", 10), device=device)
@@ -169,32 +157,44 @@ def measure_train_distributed(spec: dict) -> dict:
     return result if job.main else {}
 
 
-def measure_train(spec: dict) -> dict:
-    from informer.batches import run_batch
-    from informer.model import set_activation_checkpointing
+def _step(net, model, loader, features: str, *, device: torch.device, amp, seed: int, job=None) -> Callable[[], None]:
+    """One training step of ``net`` (``model``, or its DDP wrapper) per call, cycling through
+    ``loader``'s batches, as the training loop takes it."""
+    from informer.batches import amp_dtype
+    from informer.distributed import SINGLE
     from informer.training.loop import make_optimizer, train_step
 
-    device = torch.device(spec.get("device", "cpu"))
-    amp = spec.get("amp", False)
-    model, data, loader = _model_and_batches(spec)
-    model.to(device).train()
-    set_activation_checkpointing(model, spec.get("checkpoint_activations", False))
     optimizer = make_optimizer(model, lr=1e-4)
-    grad_scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda")
+    grad_scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype(device, amp) == torch.float16)
     criterion = torch.nn.MSELoss()
-    features = data.config.features
-    generator = torch.Generator(device=device).manual_seed(1)
+    generator = torch.Generator(device=device).manual_seed(seed)
     batches = iter(loader)
 
-    def step():
+    def step() -> None:
         nonlocal batches
         try:
             batch = next(batches)
         except StopIteration:
             batches = iter(loader)
             batch = next(batches)
-        train_step(model, batch, optimizer=optimizer, criterion=criterion, grad_scaler=grad_scaler,
-                   features=features, device=device, generator=generator, amp=amp)
+        train_step(net, batch, optimizer=optimizer, criterion=criterion, grad_scaler=grad_scaler, features=features,
+                   device=device, generator=generator, amp=amp, job=job or SINGLE)
+
+    return step
+
+
+def measure_train(spec: dict) -> dict:
+    from informer.batches import run_batch
+    from informer.model import set_activation_checkpointing
+
+    device = torch.device(spec.get("device", "cpu"))
+    amp = spec.get("amp", False)
+    model, data, loader = _model_and_batches(spec)
+    model.to(device).train()
+    set_activation_checkpointing(model, spec.get("checkpoint_activations", False))
+    features = data.config.features
+    generator = torch.Generator(device=device).manual_seed(1)
+    step = _step(model, model, loader, features, device=device, amp=amp, seed=1)
 
     one = next(iter(loader))
 

@@ -156,23 +156,53 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
-def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
-    """Train (or resume, or pick up a finished but unrecorded) run and return its line."""
+def train_or_pick_up(path: Path, config: RunConfig, *, progress: bool = False):
+    """The finished run of ``config`` in ``path``: trained there, resumed from its last finished
+    epoch, or (finished earlier but not recorded) loaded. Returns ``(run, resumed)``."""
     from informer.run import load_run, resume, train
 
-    path = runs_dir / job.label
-    if path.exists() and not _holds(path, job):
+    if path.exists() and not _holds(path, config):
         log.warning("%s holds a run with other settings; training this one from the start", path)
         rundir.remove(path)
-    resumed = (path / rundir.RESUME_FILE).exists()
-    if resumed:
+    log_every = None if progress else 60.0
+    if (path / rundir.RESUME_FILE).exists():
         log.info("resuming %s from its last finished epoch", path)
-        run = resume(path, progress=progress, log_every=None if progress else 60.0)
-    elif (path / "metrics.json").exists() and (path / "model.safetensors").exists():
+        return resume(path, progress=progress, log_every=log_every), True
+    if (path / "metrics.json").exists() and (path / "model.safetensors").exists():
         log.info("%s finished earlier; recording it", path)
-        run = load_run(path)
-    else:
-        run = train(job.config(), out=path, overwrite=True, progress=progress, log_every=None if progress else 60.0)
+        return load_run(path), False
+    return train(config, out=path, overwrite=True, progress=progress, log_every=log_every), False
+
+
+def run_series(jobs: list, *, results: Path, runs_dir: Path, line_key: Callable[[dict], tuple],
+               run_job: Callable[..., dict], doc: Path | None = None,
+               write_doc: Callable[[Path, list[dict]], None] | None = None, progress: bool = False,
+               on_start: Callable[[int, int, object], None] | None = None) -> list[dict]:
+    """Run every job (with ``key()`` and ``label``) not recorded in ``results`` yet, appending
+    its line as each finishes and regenerating ``doc`` after each; returns the lines added."""
+    done = {line_key(line) for line in read_lines(results)}
+    todo = [job for job in jobs if job.key() not in done]
+    log.info("%d of %d runs already recorded in %s; %d to run", len(jobs) - len(todo), len(jobs), results,
+             len(todo))
+    added = []
+    for index, job in enumerate(todo, start=1):
+        if on_start is not None:
+            on_start(index, len(todo), job)
+        line = run_job(job, runs_dir, progress=progress)
+        append_line(results, line)
+        added.append(line)
+        log.info("run %d/%d done: %s: mse %.4f, mae %.4f, %d epochs, %.0f s", index, len(todo), job.label,
+                 line["mse"], line["mae"], line["epochs"], line["train_seconds"])
+        if doc is not None and write_doc is not None:
+            write_doc(doc, read_lines(results))
+    if doc is not None and write_doc is not None and not todo:
+        write_doc(doc, read_lines(results))
+    return added
+
+
+def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
+    """Train (or resume, or pick up a finished but unrecorded) run and return its line."""
+    run, resumed = train_or_pick_up(runs_dir / job.label, job.config(), progress=progress)
     p, m = job.preset, run.metrics
     line = {
         "dataset": p.dataset, "features": p.features, "seq_len": p.seq_len, "label_len": p.label_len,
@@ -188,10 +218,10 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
     return line
 
 
-def _holds(path: Path, job: Job) -> bool:
-    """Whether the run directory ``path`` was made with ``job``'s settings."""
+def _holds(path: Path, config: RunConfig) -> bool:
+    """Whether the run directory ``path`` was made with ``config``."""
     try:
-        return rundir.read_config(path).config.to_dict() == job.config().to_dict()
+        return rundir.read_config(path).config.to_dict() == config.to_dict()
     except InformerError:
         return False
 
@@ -200,24 +230,8 @@ def reproduce(jobs: list[Job], *, results: Path, runs_dir: Path, doc: Path | Non
               progress: bool = False, on_start: Callable[[int, int, Job], None] | None = None) -> list[dict]:
     """Run every job not recorded in ``results`` yet, appending a line as each finishes and
     regenerating ``doc`` after each; returns the lines this call added."""
-    done = {line_key(line) for line in read_lines(results)}
-    todo = [job for job in jobs if job.key() not in done]
-    log.info("%d of %d runs already recorded in %s; %d to run", len(jobs) - len(todo), len(jobs), results,
-             len(todo))
-    added = []
-    for index, job in enumerate(todo, start=1):
-        if on_start is not None:
-            on_start(index, len(todo), job)
-        line = run_job(job, runs_dir, progress=progress)
-        append_line(results, line)
-        added.append(line)
-        log.info("run %d/%d done: %s: mse %.4f, mae %.4f, %d epochs, %.0f s", index, len(todo), job.label,
-                 line["mse"], line["mae"], line["epochs"], line["train_seconds"])
-        if doc is not None:
-            write_results_doc(doc, read_lines(results))
-    if doc is not None and not todo:
-        write_results_doc(doc, read_lines(results))
-    return added
+    return run_series(jobs, results=results, runs_dir=runs_dir, line_key=line_key, run_job=run_job, doc=doc,
+                      write_doc=write_results_doc, progress=progress, on_start=on_start)
 
 
 # --- estimates -------------------------------------------------------------------------------

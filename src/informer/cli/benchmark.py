@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from informer.cli.common import add_command, int_list, positive_int
-from informer.cli.reproduce import _names
+from informer.cli.reproduce import _names, run_and_report
 from informer.config import DEVICES
 from informer.errors import ConfigError
 
@@ -54,15 +53,7 @@ def cmd_lookback96(args: argparse.Namespace) -> int:
         print(f"{sum(job.key() not in done for job in jobs)} of {len(jobs)} runs to go")
         return 0
 
-    def started(index: int, count: int, job) -> None:
-        print(f"informer: run {index}/{count}: {job.label}", file=sys.stderr, flush=True)
-
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
-    added = benchmark(jobs, results=results, runs_dir=Path(args.runs_dir), doc=Path(args.doc) if args.doc else None,
-                      progress=progress, on_start=started)
-    print(f"{len(added)} run{'s' if len(added) != 1 else ''} added to {results}"
-          + (f"; {args.doc} regenerated" if args.doc else ""))
-    return 0
+    return run_and_report(benchmark, jobs, args)
 
 
 def register(commands) -> None:

@@ -60,13 +60,20 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
               f"{total / 3600:.1f} h on this machine (every epoch; early stopping usually ends sooner)")
         return 0
 
+    return run_and_report(reproduce, jobs, args)
+
+
+def run_and_report(series, jobs: list, args: argparse.Namespace) -> int:
+    """Run ``jobs`` with ``series`` (reproduce, benchmark) as the command's flags say, saying
+    which run of how many starts, and what was added at the end."""
+
     def started(index: int, count: int, job) -> None:
         print(f"informer: run {index}/{count}: {job.label}", file=sys.stderr, flush=True)
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    added = reproduce(jobs, results=results, runs_dir=Path(args.runs_dir), doc=Path(args.doc) if args.doc else None,
-                      progress=progress, on_start=started)
-    print(f"{len(added)} run{'s' if len(added) != 1 else ''} added to {results}"
+    added = series(jobs, results=Path(args.results), runs_dir=Path(args.runs_dir),
+                   doc=Path(args.doc) if args.doc else None, progress=progress, on_start=started)
+    print(f"{len(added)} run{'s' if len(added) != 1 else ''} added to {args.results}"
           + (f"; {args.doc} regenerated" if args.doc else ""))
     return 0
 
