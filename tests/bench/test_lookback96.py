@@ -81,3 +81,17 @@ def test_a_search_line_records_its_changes(tmp_path):
     assert code == 0
     (line,) = [json.loads(text) for text in results.read_text().splitlines()]
     assert line["preset"] == "modern" and "model.d_model=16" in line["overrides"] and line["val_mse"] > 0
+
+
+def test_the_doc_keeps_each_generated_block_to_its_own_lines(tmp_path):
+    from informer.bench.lookback96 import SEARCH_BEGIN, write_doc
+
+    doc = tmp_path / "benchmark.md"
+    plain = {"dataset": "ETTh1", "horizon": 96, "model": "linear", "seed": 2021, "precision": "fp32", "mse": 0.39,
+             "mae": 0.41, "train_seconds": 3.0}
+    search = dict(plain, model="modern", overrides=["model.d_model=32"], val_mse=0.7, epochs=3, best_epoch=2)
+    write_doc(doc, [plain])
+    write_doc(doc, [search])  # the search file's lines: the benchmark table stays
+    text = doc.read_text()
+    assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text
+    assert SEARCH_BEGIN in text and "model.d_model=32 | 0.7000 | 0.3900" in text
