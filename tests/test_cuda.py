@@ -13,6 +13,16 @@ from informer.cli import main
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 
+
+@pytest.fixture(autouse=True)
+def exact_float32():
+    """No TF32 on Ampere and later: float32 on the GPU as on the CPU (ProbSparse's choice of
+    queries is sensitive to the last digits)."""
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
 TINY = ["--seq-len", "24", "--label-len", "12", "--pred-len", "6", "--d-model", "16", "--n-heads", "2",
         "--d-ff", "32", "--epochs", "2", "--batch-size", "8"]
 
@@ -32,7 +42,7 @@ def test_a_run_trained_on_cuda_evaluates_the_same_on_the_cpu(series_csv, tmp_pat
     capsys.readouterr()
     assert main(["evaluate", str(out), "--device", "cpu", "--json"]) == 0
     on_cpu = json.loads(capsys.readouterr().out)
-    tolerance = 2e-2 if amp else 1e-4  # fp16 autocast on the GPU, float32 on the CPU
+    tolerance = 5e-2 if amp else 1e-3  # fp16 autocast on the GPU against bf16 on the CPU; float32 both
     assert on_cpu["mse"] == pytest.approx(trained["mse"], rel=tolerance)
 
 

@@ -75,3 +75,19 @@ def test_the_run_directory_records_the_precision_and_why(cache, monkeypatch, tmp
     assert metrics["precision"] == "bf16" and "amp auto" in metrics["precision_reason"]
     assert load_run(tmp_path / "run").config.train.amp == "bf16"  # evaluated and resumed as trained
     assert run.config.train.amp == "bf16"
+
+
+def test_fp16_is_for_cuda_and_a_gpu_run_evaluates_in_bf16_on_a_cpu():
+    from informer.batches import amp_dtype
+
+    with pytest.raises(ConfigError, match="fp16` is for CUDA"):
+        precision.resolve("fp16", CPU)
+    assert amp_dtype(CPU, "fp16") == torch.bfloat16
+    assert amp_dtype(torch.device("cuda"), "fp16") == torch.float16
+
+
+def test_a_damaged_cache_entry_is_measured_again(cache, monkeypatch):
+    calls = []
+    cache.write_text(json.dumps({precision.machine_key(): {"fp32_gflops": "fast"}}))
+    monkeypatch.setattr(precision, "measure_cpu", _measured(100.0, 50.0, calls))
+    assert precision.resolve("auto", CPU)[0] == "off" and calls == [1]

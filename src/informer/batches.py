@@ -40,11 +40,14 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 def amp_dtype(device: torch.device, amp: bool | str | None) -> torch.dtype | None:
-    """The autocast type ``amp`` means on ``device``: ``bf16``/``fp16`` that type; True or ``on``
-    the device's half precision (bf16 on the CPU, fp16 on CUDA); False, None, ``off`` or ``fp32``
-    none (``auto`` is resolved before training: informer.precision)."""
-    if amp in ("bf16", "fp16"):
-        return torch.bfloat16 if amp == "bf16" else torch.float16
+    """The autocast type ``amp`` means on ``device``: ``bf16``/``fp16`` that type (fp16 becomes
+    bf16 on a CPU, where fp16 is emulated: a run trained with fp16 on a GPU evaluated on a CPU);
+    True or ``on`` the device's half precision (bf16 on the CPU, fp16 on CUDA); False, None,
+    ``off`` or ``fp32`` none (``auto`` is resolved before training: informer.precision)."""
+    if amp == "bf16" or (amp == "fp16" and device.type == "cpu"):  # a GPU's fp16 run on a CPU: bf16
+        return torch.bfloat16
+    if amp == "fp16":
+        return torch.float16
     if amp is True or amp == "on":
         return torch.float16 if device.type == "cuda" else torch.bfloat16
     if amp in (False, None, "off", "fp32"):

@@ -65,6 +65,10 @@ def cpu_throughput() -> dict:
         cached = {}
     if not isinstance(cached, dict):
         cached = {}
+    entry = cached.get(key)
+    if not (isinstance(entry, dict) and all(isinstance(entry.get(name), (int, float))
+                                            for name in ("fp32_gflops", "bf16_gflops"))):
+        cached.pop(key, None)  # missing or damaged: measure again
     if key not in cached:
         log.info("measuring this CPU's float32 and bf16 matrix products (once per machine)")
         cached[key] = measure_cpu()
@@ -88,6 +92,8 @@ def resolve(amp: str, device: torch.device) -> tuple[str, str]:
         raise ConfigError(f"`amp` must be one of {', '.join(CHOICES)}; got {amp!r}")
     if amp == "off":
         return "off", "float32 (amp off, the default)"
+    if amp == "fp16" and device.type == "cpu":
+        raise ConfigError("`amp=fp16` is for CUDA; on the CPU use `amp=bf16` (or `amp=auto`)")
     if amp in ("bf16", "fp16"):
         return amp, f"{amp} autocast, as asked"
     if device.type != "cpu":
@@ -97,7 +103,7 @@ def resolve(amp: str, device: torch.device) -> tuple[str, str]:
     figures = cpu_throughput()
     fp32, bf16 = figures["fp32_gflops"], figures["bf16_gflops"]
     measured = (f"this CPU's matrix products: bf16 {bf16:.0f} GFLOP/s, float32 {fp32:.0f} GFLOP/s "
-                f"(measured {figures['measured']})")
+                f"(measured {figures.get('measured', 'earlier')})")
     if bf16 >= MARGIN * fp32:
         return "bf16", f"bf16 autocast (amp auto: {measured})"
     return "off", f"float32 (amp auto: bf16 is not faster here; {measured})"

@@ -237,7 +237,8 @@ def train(
 def _resolve_precision(config: RunConfig, device: torch.device, job: Distributed) -> tuple[RunConfig, dict]:
     """The run's config with ``amp`` as computed (informer.precision; rank 0 decides for a
     torchrun job) and the notes for metrics.json: the precision and why."""
-    precision, reason = job.broadcast(resolve_precision(config.train.amp, device) if job.main else None)
+    precision, reason = job.broadcast(
+        distributed.together(job, lambda: resolve_precision(config.train.amp, device) if job.main else None))
     if config.train.amp != "off" and job.main:
         log.info("precision: %s", reason)
     config = replace(config, train=replace(config.train, amp=precision))
@@ -322,6 +323,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
     state = load_state(path / RESUME_FILE)
     job, device = distributed.setup(resolve_device(config.train.device))
     config, notes = _resolve_precision(config, device, job)
+    notes["precision_reason"] = f"as when the run started ({config.train.amp}; resumed)"
 
     def prepared() -> PreparedData:
         if state.world_size != job.world_size:

@@ -419,6 +419,8 @@ def test_sampling_on_a_shared_machine_runs_on_one_thread_and_computes_the_same(m
     q, k = torch.randn(2, 2, 64, 8), torch.randn(2, 2, 512, 8)
     keys = attention.draw_sampled_keys(64, 512, 10, generator=torch.Generator().manual_seed(0))
     seen = []
+    outside = torch.get_num_threads()
+    torch.set_num_threads(2)  # one thread or two must be told apart
     threads = torch.get_num_threads()
     results = {}
     for choice in ("all", "one"):
@@ -435,3 +437,4 @@ def test_sampling_on_a_shared_machine_runs_on_one_thread_and_computes_the_same(m
         assert torch.get_num_threads() == 1
     with attention._one_thread(False):  # not on the CPU
         assert torch.get_num_threads() == threads
+    torch.set_num_threads(outside)

@@ -9,7 +9,6 @@ whose line is already there is skipped, so the same command continues an interru
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import hashlib
 import json
@@ -19,14 +18,15 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from informer import __version__, rundir
 from informer.bench.presets import PAPER_FULL_ATTENTION, PRESETS, Preset
-from informer.config import RunConfig, apply_overrides
+from informer.batches import amp_dtype
+from informer.config import RunConfig, apply_overrides, replace
 from informer.errors import InformerError
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,9 @@ def run_series(jobs: list, *, results: Path, runs_dir: Path, line_key: Callable[
         line = run_job(job, runs_dir, progress=progress)
         append_line(results, line)
         added.append(line)
-        log.info("run %d/%d done: %s: mse %.4f, mae %.4f, %d epochs, %.0f s", index, len(todo), job.label,
-                 line["mse"], line["mae"], line["epochs"], line["train_seconds"])
+        validation = f" (val {line['val_mse']:.4f})" if line.get("val_mse") is not None else ""
+        log.info("run %d/%d done: %s: mse %.4f, mae %.4f%s, %d epochs, %.0f s", index, len(todo), job.label,
+                 line["mse"], line["mae"], validation, line["epochs"], line["train_seconds"])
         if doc is not None and write_doc is not None:
             write_doc(doc, read_lines(results))
     if doc is not None and write_doc is not None and not todo:
@@ -219,11 +220,20 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
 
 
 def _holds(path: Path, config: RunConfig) -> bool:
-    """Whether the run directory ``path`` was made with ``config``."""
+    """Whether the run directory ``path`` was made with ``config`` (the precision compared as
+    computed: a run directory records what ``amp`` resolved to)."""
     try:
-        return rundir.read_config(path).config.to_dict() == config.to_dict()
+        saved = rundir.read_config(path).config
     except InformerError:
         return False
+    cpu = torch.device("cpu")
+    same_precision = amp_dtype(cpu, saved.train.amp) == amp_dtype(cpu, _fixed(config.train.amp))
+    unprecise = [replace(c, train=replace(c.train, amp="off")).to_dict() for c in (saved, config)]
+    return same_precision and unprecise[0] == unprecise[1]
+
+
+def _fixed(amp: str) -> str:
+    return "on" if amp == "auto" else amp
 
 
 def reproduce(jobs: list[Job], *, results: Path, runs_dir: Path, doc: Path | None = None,
@@ -269,7 +279,7 @@ def estimate_seconds(job: Job) -> float:
     if not model.trainable:
         return eval_seconds * math.ceil(windows["test"] / batch_size)
     optimizer = make_optimizer(model, lr=config.train.lr)
-    scaler = torch.amp.GradScaler("cuda", enabled=config.train.amp and device.type == "cuda")
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype(device, config.train.amp) == torch.float16)
 
     def step_once() -> None:
         train_step(model, batch, optimizer=optimizer, criterion=torch.nn.MSELoss(), grad_scaler=scaler,

@@ -89,12 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NonFiniteLossError as error:
         if not rank:  # every process of a torchrun job sees the same loss
             print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
+        clean = True  # all processes stop here together: leave together, after rank 0 has spoken
         return 3
     except InformerError as error:
+        agreed = getattr(error, "agreed", False) or type(error).__name__ == "ElsewhereError"
         if not rank:
             print(f"informer: error: {user_words(str(error), command)}", file=sys.stderr)
-        elif not getattr(error, "agreed", False) and type(error).__name__ != "ElsewhereError":
+        elif not agreed:
             print(f"informer: error: process {rank}: {user_words(str(error), command)}", file=sys.stderr)
+        clean = agreed
         return 2
     except RuntimeError as error:
         from informer.distributed import lost_contact

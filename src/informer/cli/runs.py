@@ -136,9 +136,9 @@ def _launch(args: argparse.Namespace, default_run_name) -> int:
     except ChildFailedError as error:
         failures = list(error.failures.values())
         killed = [f for f in failures if f.exitcode < 0 and f.signal_name() != "SIGTERM"]  # from outside
-        said = [f for f in failures if f.local_rank == 0 and f.exitcode > 0]
+        said = sorted((f for f in failures if f.exitcode > 0), key=lambda f: f.local_rank)
         if said and not killed:
-            return said[0].exitcode  # rank 0 has said why
+            return said[0].exitcode  # the failing processes have said why
         failure = min(killed or failures, key=lambda f: (f.timestamp, f.local_rank))
         rank = failure.local_rank
         how = f"was stopped by signal {failure.signal_name()}" if failure.exitcode < 0 else \

@@ -26,6 +26,7 @@ import contextlib
 import functools
 import math
 import os
+import threading
 from collections.abc import Callable, Iterator
 
 import torch
@@ -314,17 +315,29 @@ def _one_thread(enabled: bool) -> Iterator[None]:
     waits for another; on an idle machine all threads are faster, so they are kept.
     ``INFORMER_SPARSITY_THREADS`` = ``one`` or ``all`` forces either (to measure the difference).
     """
-    threads = torch.get_num_threads()
     choice = os.environ.get("INFORMER_SPARSITY_THREADS", "auto")
     single = choice == "one" or (choice == "auto" and _others_running())
-    if not enabled or threads == 1 or not single:
+    if not enabled or not single:
         yield
         return
-    torch.set_num_threads(1)
+    global _single_users, _threads_before
+    with _single_lock:  # threads of one process may run forwards at once: the last one out restores
+        if _single_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_users += 1
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        with _single_lock:
+            _single_users -= 1
+            if _single_users == 0:
+                torch.set_num_threads(_threads_before)
+
+
+_single_lock = threading.Lock()
+_single_users = 0
+_threads_before = 1
 
 
 def _sparsity_by_gather(q: Tensor, k: Tensor, sampled_keys: Tensor, memory_limit: int) -> Tensor:
