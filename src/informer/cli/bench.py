@@ -137,7 +137,7 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
     result = train_bench(spec)
     if not _record_result(args, "train", spec, result):
         r = result
-        precision = ("bf16 autocast" if args.amp else "fp32") + (
+        precision = (f"{_half(args)} autocast" if args.amp else "fp32") + (
             ", activation checkpointing" if args.checkpoint_activations else "")
         print(f"training step ({precision}, batch {args.batch_size}): {r['median_s']:.3f} s median "
               f"(min {r['min_s']:.3f}), {r['samples_per_s']:.1f} samples/s")
@@ -146,6 +146,11 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
         print(f"  eval forward of one batch: {r['eval_forward_median_s'] * 1e3:.0f} ms; "
               f"peak resident memory {r['peak_rss_mb']:.0f} MB; {r['parameters'] / 1e6:.2f} M parameters")
     return 0
+
+
+def _half(args: argparse.Namespace) -> str:
+    """What ``--amp`` means for a benchmark on ``--device``: the device's half precision."""
+    return "fp16" if args.device == "cuda" else "bf16"
 
 
 def _bench_train_processes(args: argparse.Namespace, spec: dict) -> int:
@@ -175,7 +180,7 @@ def _bench_train_processes(args: argparse.Namespace, spec: dict) -> int:
         print(json.dumps(payload, indent=2))
         return 0
     base = rows[0]["samples_per_s"]
-    print(f"training, global batch {args.batch_size}{' (bf16 autocast)' if args.amp else ''}:")
+    print(f"training, global batch {args.batch_size}{f' ({_half(args)} autocast)' if args.amp else ''}:")
     for row in rows:
         print(f"  {row['nproc']} process(es) x {row['threads_per_process']} thread(s): {row['median_s']:.3f} s per "
               f"step, {row['samples_per_s']:.1f} samples/s ({row['samples_per_s'] / base:.2f}x)")
