@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 search() {
   informer benchmark lookback96 --datasets "${DATASETS:-ETTh1}" --horizons "${HORIZONS:-96}" --models modern \
-    --results benchmarks/results/modern_search.jsonl --doc docs/benchmark.md --no-progress "$@"
+    --results benchmarks/results/modern_search.jsonl --doc docs/benchmark.md --search --no-progress "$@"
 }
 PUBLISHED_TRAINING=(--set train.lr=0.0001 --set train.epochs=6)
 MIXED=(--set model.channel_independent=false)

@@ -95,3 +95,17 @@ def test_the_doc_keeps_each_generated_block_to_its_own_lines(tmp_path):
     text = doc.read_text()
     assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text
     assert SEARCH_BEGIN in text and "model.d_model=32 | 0.7000 | 0.3900" in text
+
+
+def test_a_search_writes_only_its_own_table_even_for_the_presets_own_run(tmp_path):
+    from informer.bench.lookback96 import write_doc, write_search_doc
+
+    doc = tmp_path / "benchmark.md"
+    plain = {"dataset": "ETTh1", "horizon": 96, "model": "linear", "seed": 2021, "precision": "fp32", "mse": 0.39,
+             "mae": 0.41, "train_seconds": 3.0}
+    write_doc(doc, [plain])
+    preset_run = dict(plain, model="modern", val_mse=0.72, mse=0.43, epochs=6, best_epoch=3)
+    write_search_doc(doc, [preset_run])
+    text = doc.read_text()
+    assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text and "| modern |" not in text.split("search")[0]
+    assert "(the preset) | 0.7200 | 0.4300" in text

@@ -139,11 +139,12 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
 
 
 def benchmark(jobs: list[Job], *, results: Path, runs_dir: Path, doc: Path | None = None, progress: bool = False,
-              on_start: Callable[[int, int, Job], None] | None = None) -> list[dict]:
+              on_start: Callable[[int, int, Job], None] | None = None, search: bool = False) -> list[dict]:
     """Run every job not recorded in ``results``, appending a line as each finishes and
-    regenerating ``doc`` after each; returns the lines this call added."""
+    regenerating ``doc`` after each (with ``search``, only its search table, from every line);
+    returns the lines this call added."""
     return run_series(jobs, results=results, runs_dir=runs_dir, line_key=line_key, run_job=run_job, doc=doc,
-                      write_doc=write_doc, progress=progress, on_start=on_start)
+                      write_doc=write_search_doc if search else write_doc, progress=progress, on_start=on_start)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -197,6 +198,16 @@ def benchmark_table(lines: list[dict]) -> str:
             out.append(f"| {name} (literature) | | | " + " | " * (len(HORIZONS) - 1) + f" | {mse:.3f} / | |")
         out.append("")
     return "\n".join(out)
+
+
+def write_search_doc(path: Path, lines: list[dict]) -> None:
+    """Rewrite only the search table of ``path``, from every line of a search (the preset's own
+    runs, without ``--set``, included)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# The look-back-96 benchmark\n"
+    text = _replace_block(text, SEARCH_BEGIN, SEARCH_END, "\n".join([
+        f"{len(lines)} run{'s' if len(lines) != 1 else ''} of the search, ranked by validation MSE (what is "
+        "chosen on); the test MSE is shown, not used to choose.", "", search_table(lines)]))
+    rundir.write_text(path, text, make_parents=True)
 
 
 def write_doc(path: Path, lines: list[dict]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from informer.cli.common import add_command, int_list, positive_int
@@ -53,7 +54,7 @@ def cmd_lookback96(args: argparse.Namespace) -> int:
         print(f"{sum(job.key() not in done for job in jobs)} of {len(jobs)} runs to go")
         return 0
 
-    return run_and_report(benchmark, jobs, args)
+    return run_and_report(functools.partial(benchmark, search=args.search), jobs, args)
 
 
 def register(commands) -> None:
@@ -80,5 +81,7 @@ def register(commands) -> None:
     parser.add_argument("--runs-dir", default="benchmarks/runs", help="run directories (default: benchmarks/runs)")
     parser.add_argument("--doc", default="docs/benchmark.md",
                         help="markdown file whose generated table is rewritten (default: docs/benchmark.md; '' for none)")
+    parser.add_argument("--search", action="store_true",
+                        help="the runs are a search: --doc gets only its search table (ranked by validation MSE)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction,
                         help="progress bar (default: when stderr is a terminal)")
