@@ -7,7 +7,7 @@ import functools
 from pathlib import Path
 
 from informer.cli.common import add_command, int_list, positive_int
-from informer.cli.reproduce import _names, run_and_report
+from informer.cli.reproduce import _names, add_series_arguments, run_and_report
 from informer.config import DEVICES
 from informer.errors import ConfigError
 
@@ -74,14 +74,6 @@ def register(commands) -> None:
     parser.add_argument("--amp", action="store_true", help="Informer models in mixed precision; baselines stay fp32")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
     parser.add_argument("--dry-run", action="store_true", help="list the runs; train nothing")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="change a setting of every run (recorded with the line, kept out of the table)")
-    parser.add_argument("--results", default="benchmarks/results/lookback96.jsonl",
-                        help="JSON-lines file of finished runs (default: benchmarks/results/lookback96.jsonl)")
-    parser.add_argument("--runs-dir", default="benchmarks/runs", help="run directories (default: benchmarks/runs)")
-    parser.add_argument("--doc", default="docs/benchmark.md",
-                        help="markdown file whose generated table is rewritten (default: docs/benchmark.md; '' for none)")
+    add_series_arguments(parser, results="benchmarks/results/lookback96.jsonl", doc="docs/benchmark.md")
     parser.add_argument("--search", action="store_true",
                         help="the runs are a search: --doc gets only its search table (ranked by validation MSE)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction,
-                        help="progress bar (default: when stderr is a terminal)")

@@ -96,13 +96,18 @@ def register(commands) -> None:
     parser.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
     parser.add_argument("--dry-run", action="store_true",
                         help="list the runs and estimate their time on this machine; train nothing")
+    add_series_arguments(parser, results="benchmarks/results/reproduce.jsonl", doc="docs/results.md")
+
+
+def add_series_arguments(parser: argparse.ArgumentParser, *, results: str, doc: str) -> None:
+    """The flags of a series of recorded runs (reproduce, benchmark): changes, files, progress."""
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="change a setting of every run (recorded with the line, kept out of the table)")
-    parser.add_argument("--results", default="benchmarks/results/reproduce.jsonl",
-                        help="JSON-lines file of finished runs (default: benchmarks/results/reproduce.jsonl)")
+    parser.add_argument("--results", default=results,
+                        help=f"JSON-lines file of finished runs (default: {results})")
     parser.add_argument("--runs-dir", default="benchmarks/runs",
                         help="where each run's directory lives while and after it trains (default: benchmarks/runs)")
-    parser.add_argument("--doc", default="docs/results.md",
-                        help="markdown file whose generated table is rewritten (default: docs/results.md; '' for none)")
+    parser.add_argument("--doc", default=doc,
+                        help=f"markdown file whose generated table is rewritten (default: {doc}; '' for none)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction,
                         help="progress bar (default: when stderr is a terminal)")
