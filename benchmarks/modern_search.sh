@@ -31,3 +31,7 @@ search "${MIXED[@]}" --set model.attn=full
 search "${MIXED[@]}" --set data.label_len=96
 search "${MIXED[@]}" --set model.distil=false
 search "${MIXED[@]}" --set train.lr=0.0003
+# 7. a DLinear forecast of the normalised window added to Informer's output (--skip linear)
+search "${MIXED[@]}" --set model.skip=linear
+search --set model.skip=linear --set model.d_model=32 --set model.n_heads=4 --set model.d_ff=64 --set model.e_layers=1
+search --set model.skip=linear

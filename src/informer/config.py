@@ -27,6 +27,7 @@ EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
 MODEL_KINDS = ("informer", "linear", "repeat")
 NORMS = ("none", "revin")
+SKIPS = ("none", "linear")
 
 
 _SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -145,6 +146,7 @@ class ModelConfig:
     norm: str = "none"
     norm_affine: bool = False
     channel_independent: bool = False
+    skip: str = "none"
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
@@ -170,6 +172,7 @@ class ModelConfig:
         _one_of("model", "activation", self.activation, ACTIVATIONS)
         _one_of("model", "lazy_decoder", self.lazy_decoder, ("cumsum", "cummean"))
         _one_of("model", "norm", self.norm, NORMS)
+        _one_of("model", "skip", self.skip, SKIPS)
         if self.norm_affine and self.norm != "revin":
             raise ConfigError("model.norm_affine scales and shifts RevIN's output: it needs model.norm = revin")
         object.__setattr__(self, "s_layers", tuple(self.s_layers))

@@ -29,6 +29,7 @@ from informer.config import (
     LR_SCHEDULES,
     MODEL_KINDS,
     NORMS,
+    SKIPS,
     PRESETS,
     SECTIONS,
     DataConfig,
@@ -116,7 +117,7 @@ MODEL_FLAGS = {
     name: ("model", name)
     for name in ("kind", "d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn",
                  "embed", "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "moving_avg",
-                 "individual", "norm", "norm_affine", "channel_independent")
+                 "individual", "norm", "norm_affine", "channel_independent", "skip")
 }
 TRAIN_FLAGS = {
     name: ("train", name)
@@ -195,6 +196,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="with --norm revin, a learnable scale and shift per channel (default: off)")
     group.add_argument("--channel-independent", action=argparse.BooleanOptionalAction,
                        help="each channel its own one-channel sample, weights shared (default: off)")
+    group.add_argument("--skip", choices=SKIPS,
+                       help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
+                            "so the attention layers learn what a linear map misses (default: none, as published)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,7 @@ from informer.data.timefeatures import TIMEF_FEATURES
 from informer.data.windows import window_shapes
 from informer.errors import ConfigError
 from informer.model.attention import ProbSparseAttention
+from informer.model.baselines import Linear
 from informer.model.decoder import Decoder
 from informer.model.embedding import DataEmbedding
 from informer.model.encoder import Encoder, EncoderStack
@@ -29,10 +30,11 @@ from informer.model.normalisation import RevIN
 # The ModelConfig fields Informer reads (the others belong to other model kinds).
 _ARCHITECTURE = ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
                  "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "norm", "norm_affine",
-                 "channel_independent")
+                 "channel_independent", "skip", "moving_avg")
 # Options beyond the published model: recorded in settings only when used, so the settings (and
 # the checksum stored with the weights) of a published-architecture run are as they always were.
-_BEYOND_PUBLISHED = {"norm": "none", "norm_affine": False, "channel_independent": False}
+_BEYOND_PUBLISHED = {"norm": "none", "norm_affine": False, "channel_independent": False, "skip": "none",
+                     "moving_avg": 25}
 
 
 class Informer(nn.Module):
@@ -62,6 +64,10 @@ class Informer(nn.Module):
         channel_independent: each channel of a window is its own sample of one channel
             (PatchTST's channel independence): the weights are shared by all channels, which
             no longer mix. The output is the last ``c_out`` channels' forecasts.
+        skip, moving_avg: ``"linear"`` adds a DLinear forecast (trend by a ``moving_avg``-step
+            moving average, one pair of linear maps over time shared by all channels) of the
+            encoder input, after ``norm``, to the decoder's output: the attention layers then
+            learn what a linear map of the window misses. ``"none"``, the published model.
 
     Raises:
         ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
@@ -95,6 +101,8 @@ class Informer(nn.Module):
         norm: str = "none",
         norm_affine: bool = False,
         channel_independent: bool = False,
+        skip: str = "none",
+        moving_avg: int = 25,
     ) -> None:
         super().__init__()
         architecture = ModelConfig(
@@ -117,6 +125,8 @@ class Informer(nn.Module):
             norm=norm,
             norm_affine=norm_affine,
             channel_independent=channel_independent,
+            skip=skip,
+            moving_avg=moving_avg,
         )
         _check_data_settings(
             enc_in=enc_in, dec_in=dec_in, c_out=c_out, seq_len=seq_len, label_len=label_len, pred_len=pred_len
@@ -168,6 +178,10 @@ class Informer(nn.Module):
             self.encoder = Encoder(depth=e_layers, distil=distil, **layer_settings)
         self.decoder = Decoder(depth=d_layers, mix=mix, lazy_decoder=lazy_decoder, **layer_settings)
         self.projection = nn.Linear(d_model, width_out)
+        # Built last, so a published-architecture model draws the same initial weights as before.
+        self.linear_skip = (Linear(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len,
+                                   moving_avg=moving_avg, label_len=label_len, freq=freq)
+                            if skip == "linear" else None)
 
     kind = "informer"
     trainable = True
@@ -258,6 +272,7 @@ class Informer(nn.Module):
             label_len = self._settings["label_len"]
             known = self.revin.normalise(x_dec[:, :label_len], mean, std)  # the placeholders stay zero
             x_dec = torch.cat([known, x_dec[:, label_len:]], dim=1)
+        skip = None if self.linear_skip is None else self.linear_skip(x_enc, x_mark_enc, x_dec, x_mark_dec)
         if self.channel_independent:
             batch, channels = x_enc.shape[0], x_enc.shape[2]
             x_enc, x_dec = _one_channel_each(x_enc), _one_channel_each(x_dec)  # (B * C, L, 1)
@@ -266,6 +281,8 @@ class Informer(nn.Module):
         out = self._forecast(x_enc, x_mark_enc, x_dec, x_mark_dec, generator)  # (B [* C], pred_len, c_out [1])
         if self.channel_independent:
             out = out.reshape(batch, channels, self.pred_len).transpose(1, 2)[..., -self._settings["c_out"]:]
+        if skip is not None:
+            out = out.float() + skip.float()  # (B, pred_len, c_out)
         if self.revin is not None:
             out = self.revin.denormalise(out.float(), mean, std)
         return out
