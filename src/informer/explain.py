@@ -128,7 +128,9 @@ def _attention(recorder: _Recorder, name: str, module: AttentionLayer) -> None:
         q, k, v = args[:3]
         heads, width = q.shape[1], q.shape[3]
         source = "the encoder output" if kind == "cross-attention" else "the same sequence"
-        return [(f"{label}: queries", q, f"{heads} heads of width {width} (d_model / n_heads), one per step"),
+        steps = ("one per step the layer keeps (the last layer keeps only the pred_len forecast steps)"
+                 if kind == "cross-attention" else "one per step")
+        return [(f"{label}: queries", q, f"{heads} heads of width {width} (d_model / n_heads), {steps}"),
                 (f"{label}: keys", k, f"from {source}"),
                 (f"{label}: values", v, f"from {source}")]
 
@@ -211,11 +213,11 @@ def _register(recorder: _Recorder, model: nn.Module) -> None:
             recorder.on_output(module, lambda t: ("encoder stack output", "the encoders' outputs concatenated "
                                                   "along time: what the decoder's cross-attention reads"), name)
         elif name == "decoder":
-            recorder.on_output(module, lambda t: ("decoder output", "every decoder step, after the final "
-                                                  "LayerNorm"), name)
+            recorder.on_output(module, lambda t: ("decoder output", "the pred_len forecast steps, after the "
+                                                  "final LayerNorm"), name)
         elif name == "projection":
-            recorder.on_output(module, lambda t: ("output", "the last pred_len decoder steps projected to the "
-                                                  "predicted columns: the forecast"), name)
+            recorder.on_output(module, lambda t: ("output", "the decoder output projected to the predicted "
+                                                  "columns: the forecast"), name)
 
 
 @torch.no_grad()

@@ -47,3 +47,26 @@ def test_published_mix_lets_earlier_outputs_see_later_inputs():
     # into step 0: the documented price of reproducing the published decoder.
     base, moved = outputs_with_step_changed(decoder("full", mix=True, depth=1), 1)
     assert not torch.allclose(moved[:, 0], base[:, 0])
+
+
+@pytest.mark.parametrize("attn, mix", [("prob", True), ("full", False)])
+@pytest.mark.parametrize("depth", [1, 2])
+@pytest.mark.parametrize("checkpoint", [False, True])
+def test_keeping_the_last_steps_gives_those_steps_of_the_whole_decoder(attn, mix, depth, checkpoint):
+    # the last layer computes cross-attention and feed-forward for the forecast steps only
+    module = decoder(attn, mix=mix, depth=depth)
+    for layer in module.layers:
+        layer.checkpoint_activations = checkpoint
+    module.train(checkpoint)  # checkpointing acts in training (dropout is 0 here)
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 18, 16, generator=generator, requires_grad=True)
+    memory = torch.randn(2, 10, 16, generator=generator, requires_grad=True)
+    whole = module(x, memory, generator=torch.Generator().manual_seed(0))
+    kept = module(x, memory, generator=torch.Generator().manual_seed(0), keep_last=6)
+    assert kept.shape == (2, 6, 16)
+    torch.testing.assert_close(kept, whole[:, -6:], rtol=1e-5, atol=1e-6)
+    # and the gradients of a loss on those steps are the same
+    grads_whole = torch.autograd.grad(whole[:, -6:].square().sum(), (x, memory))
+    grads_kept = torch.autograd.grad(kept.square().sum(), (x, memory))
+    for a, b in zip(grads_kept, grads_whole):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

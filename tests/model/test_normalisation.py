@@ -1,4 +1,4 @@
-"""RevIN and channel independence (issue 15): what they guarantee, checked on the model itself."""
+"""RevIN, channel independence and the linear skip (issue 15): what they guarantee, checked on the model itself."""
 
 from __future__ import annotations
 
@@ -97,8 +97,41 @@ def test_channel_independent_target_only_output_is_the_last_channel():
     torch.testing.assert_close(target, full[..., -1:])
 
 
+@pytest.mark.parametrize("channel_independent", [False, True])
+def test_linear_skip_adds_a_dlinear_forecast_of_the_normalised_window(channel_independent):
+    plain = _model(norm="revin", channel_independent=channel_independent)
+    skipped = _model(norm="revin", channel_independent=channel_independent, skip="linear", moving_avg=5)
+    # built after everything else: the attention layers start from the same weights as without it
+    for name, weight in plain.state_dict().items():
+        torch.testing.assert_close(skipped.state_dict()[name], weight)
+    inputs = _inputs(3.0, 10.0)
+    x = inputs[0]
+    mean, std = plain.revin.statistics(x)
+    normalised = (x - mean) / std
+    linear = skipped.linear_skip
+    trend = torch.nn.functional.avg_pool1d(
+        torch.cat([normalised[:, :1].expand(-1, 2, -1), normalised, normalised[:, -1:].expand(-1, 2, -1)], 1)
+        .transpose(1, 2), 5, stride=1)  # (B, C, L)
+    seasonal = normalised.transpose(1, 2) - trend
+    by_hand = (seasonal @ linear.seasonal.weight.T + linear.seasonal.bias
+               + trend @ linear.trend.weight.T + linear.trend.bias).transpose(1, 2)  # (B, P, C)
+    expected = _forecast(plain, inputs) + by_hand * std  # added before the forecast is de-normalised
+    torch.testing.assert_close(_forecast(skipped, inputs), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_linear_skip_keeps_revin_level_free():
+    model = _model(norm="revin", skip="linear", moving_avg=9)
+    scale, shift = torch.tensor([3.0, 0.5, 10.0]), torch.tensor([100.0, -20.0, 5000.0])
+    moved = _forecast(model, _inputs(scale, shift))
+    torch.testing.assert_close(moved, _forecast(model, _inputs()) * scale + shift, rtol=1e-4, atol=1e-2)
+
+
 def test_options_beyond_the_published_model_stay_out_of_published_settings():
-    assert not {"norm", "norm_affine", "channel_independent"} & set(_model().settings)
+    assert not {"norm", "norm_affine", "channel_independent", "skip", "moving_avg"} & set(_model().settings)
+    assert _model().linear_skip is None
+    settings = _model(skip="linear", moving_avg=7).settings
+    assert settings["skip"] == "linear" and settings["moving_avg"] == 7
+    assert Informer(**settings).linear_skip is not None
     settings = _model(norm="revin", channel_independent=True).settings
     assert settings["norm"] == "revin" and settings["channel_independent"] is True
     rebuilt = Informer(**settings)
@@ -108,6 +141,10 @@ def test_options_beyond_the_published_model_stay_out_of_published_settings():
 def test_bad_options_are_refused():
     with pytest.raises(ConfigError, match="norm must be one of none, revin"):
         ModelConfig(norm="batch")
+    with pytest.raises(ConfigError, match="skip must be one of none, linear"):
+        ModelConfig(skip="dlinear")
+    with pytest.raises(ConfigError, match="moving_avg"):
+        build_model(ModelConfig(skip="linear", moving_avg=30), c_out=3, **SHAPES)
     with pytest.raises(ConfigError, match="needs model.norm = revin"):
         ModelConfig(norm_affine=True)
     with pytest.raises(ConfigError, match="c_out"):

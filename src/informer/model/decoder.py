@@ -49,13 +49,20 @@ class DecoderLayer(nn.Module):
         self.dropout = Dropout(dropout)
         self.checkpoint_activations = False
 
-    def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """(B, L, D) decoder input, (B, L_enc, D) encoder output -> (B, L, D)."""
-        if self.checkpoint_activations and self.training and torch.is_grad_enabled():
+    def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None,
+                keep_last: int | None = None) -> Tensor:
+        """(B, L, D) decoder input, (B, L_enc, D) encoder output -> (B, L, D), or (B, keep_last, D):
+        only the last ``keep_last`` steps after self-attention (every sub-layer after it works on
+        each step alone, so the kept steps come out exactly as if all had been computed)."""
+        checkpoint = self.checkpoint_activations and self.training and torch.is_grad_enabled()
+        if checkpoint:
             x = checkpointed(self._self_attention_block, x, generator=generator)
-            x = checkpointed(self._cross_attention_block, x, memory)
-            return checkpointed(self._feed_forward_block, x)
-        x = self._self_attention_block(x, generator=generator)
+        else:
+            x = self._self_attention_block(x, generator=generator)
+        if keep_last is not None:
+            x = x[:, -keep_last:]
+        if checkpoint:
+            return checkpointed(self._feed_forward_block, checkpointed(self._cross_attention_block, x, memory))
         return self._feed_forward_block(self._cross_attention_block(x, memory))
 
     def _self_attention_block(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -79,8 +86,16 @@ class Decoder(nn.Module):
         self.layers = nn.ModuleList(DecoderLayer(d_model=d_model, **layer) for _ in range(depth))
         self.norm = nn.LayerNorm(d_model)
 
-    def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """(B, L, D), (B, L_enc, D) -> (B, L, D)."""
-        for layer in self.layers:
-            x = layer(x, memory, generator=generator)
+    def forward(self, x: Tensor, memory: Tensor, generator: torch.Generator | None = None,
+                keep_last: int | None = None) -> Tensor:
+        """(B, L, D), (B, L_enc, D) -> (B, L, D); with ``keep_last``, (B, keep_last, D).
+
+        ``keep_last``: the model reads only the last steps (the forecast), so the last layer
+        computes its cross-attention, feed-forward and norm for those alone. Earlier layers keep
+        every step: the next layer's self-attention reads them. The published code computes
+        all steps and slices at the end; the kept steps are the same (up to float rounding).
+        """
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x, memory, generator=generator, keep_last=keep_last if i == last else None)
         return self.norm(x)

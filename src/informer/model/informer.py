@@ -292,8 +292,8 @@ class Informer(nn.Module):
         embedded = self.enc_embedding(x_enc, x_mark_enc)  # (B, seq_len, D)
         memory = self.encoder(embedded, generator=generator)  # (B, L_enc, D)
         embedded = self.dec_embedding(x_dec, x_mark_dec)  # (B, label_len + pred_len, D)
-        decoded = self.decoder(embedded, memory, generator=generator)  # (B, label_len + pred_len, D)
-        return self.projection(decoded[:, -self.pred_len :])  # (B, pred_len, c_out)
+        decoded = self.decoder(embedded, memory, generator=generator, keep_last=self.pred_len)  # (B, pred_len, D)
+        return self.projection(decoded)  # (B, pred_len, c_out)
 
 
 def _one_channel_each(x: Tensor) -> Tensor:
