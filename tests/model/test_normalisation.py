@@ -119,6 +119,22 @@ def test_linear_skip_adds_a_dlinear_forecast_of_the_normalised_window(channel_in
     torch.testing.assert_close(_forecast(skipped, inputs), expected, rtol=1e-4, atol=1e-3)
 
 
+def test_gated_skip_starts_as_the_linear_forecast_and_learns_the_gate():
+    model = _model(norm="revin", skip="gated", moving_avg=5).train()
+    linear_only = _model(norm="revin", skip="linear", moving_avg=5).eval()
+    with torch.no_grad():  # the same linear maps, Informer's part removed
+        for p in linear_only.parameters():
+            p.zero_()
+        linear_only.linear_skip.load_state_dict(model.linear_skip.state_dict())
+    inputs = _inputs(3.0, 10.0)
+    torch.testing.assert_close(_forecast(model.eval(), inputs), _forecast(linear_only, inputs), rtol=1e-5, atol=1e-4)
+    out = model.train()(*inputs, generator=torch.Generator().manual_seed(3))
+    out.square().mean().backward()
+    assert model.skip_gate.grad is not None and model.skip_gate.grad.abs() > 0
+    assert all(p.grad is None or p.grad.abs().max() == 0 for n, p in model.named_parameters()
+               if n.startswith("encoder."))  # nothing reaches the attention layers while the gate is 0
+
+
 def test_linear_skip_keeps_revin_level_free():
     model = _model(norm="revin", skip="linear", moving_avg=9)
     scale, shift = torch.tensor([3.0, 0.5, 10.0]), torch.tensor([100.0, -20.0, 5000.0])
@@ -141,7 +157,7 @@ def test_options_beyond_the_published_model_stay_out_of_published_settings():
 def test_bad_options_are_refused():
     with pytest.raises(ConfigError, match="norm must be one of none, revin"):
         ModelConfig(norm="batch")
-    with pytest.raises(ConfigError, match="skip must be one of none, linear"):
+    with pytest.raises(ConfigError, match="skip must be one of none, linear, gated"):
         ModelConfig(skip="dlinear")
     with pytest.raises(ConfigError, match="moving_avg"):
         build_model(ModelConfig(skip="linear", moving_avg=30), c_out=3, **SHAPES)

@@ -198,7 +198,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="each channel its own one-channel sample, weights shared (default: off)")
     group.add_argument("--skip", choices=SKIPS,
                        help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
-                            "so the attention layers learn what a linear map misses (default: none, as published)")
+                            "so the attention layers learn what a linear map misses; gated: the same with "
+                            "Informer's part scaled by a learned factor that starts at 0 (default: none, as "
+                            "published)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

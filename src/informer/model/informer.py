@@ -67,7 +67,10 @@ class Informer(nn.Module):
         skip, moving_avg: ``"linear"`` adds a DLinear forecast (trend by a ``moving_avg``-step
             moving average, one pair of linear maps over time shared by all channels) of the
             encoder input, after ``norm``, to the decoder's output: the attention layers then
-            learn what a linear map of the window misses. ``"none"``, the published model.
+            learn what a linear map of the window misses. ``"gated"``: the same, with Informer's
+            part multiplied by a learned scalar that starts at 0, so training starts from the
+            linear forecast and brings the attention layers in as far as they help (ReZero's
+            trick, Bachlechner et al. 2021). ``"none"``, the published model.
 
     Raises:
         ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
@@ -181,7 +184,8 @@ class Informer(nn.Module):
         # Built last, so a published-architecture model draws the same initial weights as before.
         self.linear_skip = (Linear(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len,
                                    moving_avg=moving_avg, label_len=label_len, freq=freq)
-                            if skip == "linear" else None)
+                            if skip != "none" else None)
+        self.skip_gate = nn.Parameter(torch.zeros(())) if skip == "gated" else None
 
     kind = "informer"
     trainable = True
@@ -282,7 +286,8 @@ class Informer(nn.Module):
         if self.channel_independent:
             out = out.reshape(batch, channels, self.pred_len).transpose(1, 2)[..., -self._settings["c_out"]:]
         if skip is not None:
-            out = out.float() + skip.float()  # (B, pred_len, c_out)
+            out = out.float() if self.skip_gate is None else out.float() * self.skip_gate
+            out = out + skip.float()  # (B, pred_len, c_out)
         if self.revin is not None:
             out = self.revin.denormalise(out.float(), mean, std)
         return out
