@@ -110,7 +110,7 @@ def _published_child(spec: dict) -> dict:
 
 def _ours_spec(spec: dict) -> dict:
     setting = SETTINGS[spec["setting"]]
-    return {"kind": "train", "amp": "bf16" if spec["precision"] == "bf16" else "off", "steps": spec["steps"],
+    return {"kind": "train", "amp": "bf16" if spec["precision"] == "bf16" else False, "steps": spec["steps"],
             "warmup": spec["warmup"], "eval_repeats": spec["eval_repeats"],
             "data": {"data": "ETTh1", "seq_len": setting["seq_len"], "label_len": setting["label_len"],
                      "pred_len": setting["pred_len"]},
@@ -138,6 +138,29 @@ def _git_commit() -> str:
     return done.stdout.strip()
 
 
+def table(lines: list[dict]) -> str:
+    """A markdown table per (setting, precision) of measurement lines: medians over rounds."""
+    rows = ["| setting | precision | rounds | ours step (s) | published step (s) | speed-up | ours eval 32 (ms) | "
+            "published eval 32 (ms) | speed-up | ours peak MB | published peak MB | ours / matmul floor |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    keys = list(dict.fromkeys((r["setting"], r["precision"]) for r in lines))
+    for setting, precision in keys:
+        sides = {side: [r for r in lines if (r["side"], r["setting"], r["precision"]) == (side, setting, precision)]
+                 for side in ("ours", "published")}
+        if not all(sides.values()):
+            continue
+        step = {s: statistics.median(r["median_s"] for r in sides[s]) for s in sides}
+        ev = {s: statistics.median(r["eval_forward_median_s"] for r in sides[s]) for s in sides}
+        mem = {s: max(r["peak_rss_mb"] for r in sides[s]) for s in sides}
+        ours = sides["ours"]
+        floor = ours[0]["step_gflop"] / statistics.median(r["matmul_gflops"] for r in ours)
+        rows.append(f"| {setting} | {precision} | {len(ours)} | {step['ours']:.3f} | {step['published']:.3f} | "
+                    f"{step['published'] / step['ours']:.2f}x | {ev['ours'] * 1000:.0f} | {ev['published'] * 1000:.0f} | "
+                    f"{ev['published'] / ev['ours']:.2f}x | {mem['ours']:.0f} | {mem['published']:.0f} | "
+                    f"{step['ours'] / floor:.2f}x (floor {floor:.3f} s) |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -149,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--eval-repeats", type=int, default=10)
     parser.add_argument("--out", help="append one JSON line per measurement here")
+    parser.add_argument("--table", metavar="JSONL", help="print the markdown table of a results file and stop")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table([json.loads(line) for line in open(args.table) if line.strip()]))
+        return 0
     if args.child:
         print(json.dumps(_published_child(json.loads(args.child))))
         return 0
@@ -186,21 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                         with open(args.out, "a") as handle:
                             handle.write(json.dumps(line) + "\n")
     print()
-    print("setting   precision  ours step  published  ratio   ours eval  published  ratio  ours MB  published MB"
-          "  floor ratio")
-    for setting in args.setting.split(","):
-        for precision in args.precision.split(","):
-            rows = {side: [r for r in lines if (r["side"], r["setting"], r["precision"]) == (side, setting, precision)]
-                    for side in ("ours", "published")}
-            step = {s: statistics.median(r["median_s"] for r in rows[s]) for s in rows}
-            ev = {s: statistics.median(r["eval_forward_median_s"] for r in rows[s]) for s in rows}
-            mem = {s: max(r["peak_rss_mb"] for r in rows[s]) for s in rows}
-            ours = rows["ours"][0]
-            floor = ours["step_gflop"] / statistics.median(r["matmul_gflops"] for r in rows["ours"])
-            print(f"{setting:9} {precision:9} {step['ours']:9.3f} {step['published']:10.3f} "
-                  f"{step['published'] / step['ours']:6.2f}x {ev['ours'] * 1000:8.0f}ms {ev['published'] * 1000:8.0f}ms "
-                  f"{ev['published'] / ev['ours']:5.2f}x {mem['ours']:8.0f} {mem['published']:12.0f}  "
-                  f"{step['ours'] / floor:6.2f} (floor {floor:.3f} s)")
+    print(table(lines))
     return 0
 
 

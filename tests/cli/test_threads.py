@@ -30,8 +30,9 @@ def test_one_thread_and_the_default_train_the_same_model(tmp_path, restore_threa
     assert main([*common, "--out", str(tmp_path / "default")]) == 0
     assert torch.get_num_threads() == available_cores()
     one, default = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("one", "default"))
+    # sums split across threads round differently; one epoch of training carries that to ~3e-5
     for key in ("mse", "mae"):
-        assert one[key] == pytest.approx(default[key], rel=1e-5)
+        assert one[key] == pytest.approx(default[key], rel=1e-4)
 
 
 def test_torchrun_processes_share_the_cores(monkeypatch, restore_threads):

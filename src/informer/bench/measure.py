@@ -184,7 +184,7 @@ def _step(net, model, loader, features: str, *, device: torch.device, amp, seed:
 
 
 def measure_train(spec: dict) -> dict:
-    from informer.batches import run_batch
+    from informer.batches import amp_dtype, run_batch
     from informer.model import set_activation_checkpointing
 
     device = torch.device(spec.get("device", "cpu"))
@@ -208,7 +208,7 @@ def measure_train(spec: dict) -> dict:
         eval_times = timed(forward, warmup=2, repeats=spec.get("eval_repeats", 10), device=device)
     model.train()
     times = timed(step, warmup=spec.get("warmup", 2), repeats=spec.get("steps", 10), device=device)
-    machine = matmul_throughput(device, torch.bfloat16 if amp else torch.float32)
+    machine = matmul_throughput(device, amp_dtype(device, amp) or torch.float32)
     seconds = statistics.median(times)
     batch_size = spec.get("batch_size", 32)
     achieved = step_flops / seconds / 1e9
