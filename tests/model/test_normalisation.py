@@ -145,6 +145,7 @@ def test_linear_skip_keeps_revin_level_free():
 def test_options_beyond_the_published_model_stay_out_of_published_settings():
     assert not {"norm", "norm_affine", "channel_independent", "skip", "moving_avg"} & set(_model().settings)
     assert _model().linear_skip is None
+    assert "moving_avg" not in _model(moving_avg=7).settings  # nothing reads it without the skip
     settings = _model(skip="linear", moving_avg=7).settings
     assert settings["skip"] == "linear" and settings["moving_avg"] == 7
     assert Informer(**settings).linear_skip is not None

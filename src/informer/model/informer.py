@@ -150,7 +150,8 @@ class Informer(nn.Module):
             "pred_len": pred_len,
             "freq": freq,
             **{name: getattr(architecture, name) for name in _ARCHITECTURE
-               if _BEYOND_PUBLISHED.get(name, ...) != getattr(architecture, name)},
+               if _BEYOND_PUBLISHED.get(name, ...) != getattr(architecture, name)
+               and not (name == "moving_avg" and skip == "none")},  # only the skip reads it
         }
         self._settings["s_layers"] = list(architecture.s_layers)
         if channel_independent and c_out > enc_in:
