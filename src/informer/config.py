@@ -147,6 +147,7 @@ class ModelConfig:
     norm_affine: bool = False
     channel_independent: bool = False
     skip: str = "none"
+    patch_len: int = 1
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
@@ -160,6 +161,7 @@ class ModelConfig:
             d_layers=self.d_layers,
             d_ff=self.d_ff,
             factor=self.factor,
+            patch_len=self.patch_len,
         )
         if self.d_model % self.n_heads:
             raise ConfigError(

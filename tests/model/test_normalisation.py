@@ -1,4 +1,4 @@
-"""RevIN, channel independence and the linear skip (issue 15): what they guarantee, checked on the model itself."""
+"""RevIN, channel independence, the linear skip and patches (issue 15): what they guarantee, checked on the model itself."""
 
 from __future__ import annotations
 
@@ -143,7 +143,8 @@ def test_linear_skip_keeps_revin_level_free():
 
 
 def test_options_beyond_the_published_model_stay_out_of_published_settings():
-    assert not {"norm", "norm_affine", "channel_independent", "skip", "moving_avg"} & set(_model().settings)
+    assert not {"norm", "norm_affine", "channel_independent", "skip", "moving_avg", "patch_len"} & set(
+        _model().settings)
     assert _model().linear_skip is None
     assert "moving_avg" not in _model(moving_avg=7).settings  # nothing reads it without the skip
     settings = _model(skip="linear", moving_avg=7).settings
@@ -155,7 +156,56 @@ def test_options_beyond_the_published_model_stay_out_of_published_settings():
     assert rebuilt.revin is not None and rebuilt.channel_independent
 
 
+def test_patches_hold_whole_steps_in_order():
+    from informer.model.informer import _patches
+
+    x = torch.arange(2 * 12 * 3).reshape(2, 12, 3)
+    tokens = _patches(x, 4)  # (2, 3, 12)
+    assert tokens.shape == (2, 3, 12)
+    torch.testing.assert_close(tokens[1, 2], x[1, 8:12].reshape(-1))  # steps 8-11, all channels
+
+
+@pytest.mark.parametrize("channel_independent", [False, True])
+def test_patched_forecast_steps_come_from_their_own_token_slots(channel_independent):
+    model = _model(patch_len=3, channel_independent=channel_independent)
+    inputs = _inputs()
+    base = _forecast(model, inputs)
+    assert base.shape == (4, 6, 3)
+    width = 1 if channel_independent else 3  # values per step in a token
+    with torch.no_grad():  # move the output slots of the second step within each token only
+        model.projection.bias[1 * width:2 * width] += 1.0
+    moved = _forecast(model, inputs)
+    changed = (moved - base).abs().amax(dim=(0, 2)) > 0.5  # per forecast step
+    assert changed.tolist() == [False, True, False, False, True, False]
+
+
+def test_patched_model_trains_and_its_run_reloads(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from informer.config import RunConfig
+    from informer.run import load_run, train
+
+    n = 400
+    t = np.arange(n)
+    frame = pd.DataFrame({"date": pd.date_range("2021-01-01", periods=n, freq="h"),
+                          "a": np.sin(t / 5), "b": np.cos(t / 7) + 0.01 * t})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    config = RunConfig.from_dict({
+        "preset": "modern",
+        "data": {"data": str(tmp_path / "d.csv"), "seq_len": 24, "label_len": 12, "pred_len": 8},
+        "model": {"d_model": 16, "n_heads": 2, "d_ff": 16, "patch_len": 4, "skip": "gated", "moving_avg": 5},
+        "train": {"epochs": 1, "batch_size": 16},
+    })
+    run = train(config, out=tmp_path / "run")
+    again = load_run(tmp_path / "run")
+    assert again.evaluate()["mse"] == pytest.approx(run.evaluate()["mse"], rel=1e-6)
+    assert len(again.forecast()) == 8
+
+
 def test_bad_options_are_refused():
+    with pytest.raises(ConfigError, match="patch_len 5 must divide label_len"):
+        build_model(ModelConfig(patch_len=5), c_out=3, **{**SHAPES, "seq_len": 25, "label_len": 12})
     with pytest.raises(ConfigError, match="norm must be one of none, revin"):
         ModelConfig(norm="batch")
     with pytest.raises(ConfigError, match="skip must be one of none, linear, gated"):

@@ -117,7 +117,7 @@ MODEL_FLAGS = {
     name: ("model", name)
     for name in ("kind", "d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn",
                  "embed", "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "moving_avg",
-                 "individual", "norm", "norm_affine", "channel_independent", "skip")
+                 "individual", "norm", "norm_affine", "channel_independent", "skip", "patch_len")
 }
 TRAIN_FLAGS = {
     name: ("train", name)
@@ -196,6 +196,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="with --norm revin, a learnable scale and shift per channel (default: off)")
     group.add_argument("--channel-independent", action=argparse.BooleanOptionalAction,
                        help="each channel its own one-channel sample, weights shared (default: off)")
+    group.add_argument("--patch-len", type=positive_int, metavar="P",
+                       help="P consecutive steps make one token (as PatchTST): P times fewer tokens in the "
+                            "encoder and decoder; seq, label and pred lengths must be multiples of P "
+                            "(default: 1, one token per step, as published)")
     group.add_argument("--skip", choices=SKIPS,
                        help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
                             "so the attention layers learn what a linear map misses; gated: the same with "

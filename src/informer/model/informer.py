@@ -30,11 +30,11 @@ from informer.model.normalisation import RevIN
 # The ModelConfig fields Informer reads (the others belong to other model kinds).
 _ARCHITECTURE = ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
                  "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "norm", "norm_affine",
-                 "channel_independent", "skip", "moving_avg")
+                 "channel_independent", "skip", "moving_avg", "patch_len")
 # Options beyond the published model: recorded in settings only when used, so the settings (and
 # the checksum stored with the weights) of a published-architecture run are as they always were.
 _BEYOND_PUBLISHED = {"norm": "none", "norm_affine": False, "channel_independent": False, "skip": "none",
-                     "moving_avg": 25}
+                     "moving_avg": 25, "patch_len": 1}
 
 
 class Informer(nn.Module):
@@ -71,6 +71,10 @@ class Informer(nn.Module):
             part multiplied by a learned scalar that starts at 0, so training starts from the
             linear forecast and brings the attention layers in as far as they help (ReZero's
             trick, Bachlechner et al. 2021). ``"none"``, the published model.
+        patch_len: ``P`` consecutive steps (all channels of them) make one token, embedded
+            together and forecast together (PatchTST's patches, without overlap): the encoder
+            and decoder see ``P`` times fewer tokens; each token's time features are its first
+            step's. 1, one token per step, is the published model.
 
     Raises:
         ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
@@ -106,6 +110,7 @@ class Informer(nn.Module):
         channel_independent: bool = False,
         skip: str = "none",
         moving_avg: int = 25,
+        patch_len: int = 1,
     ) -> None:
         super().__init__()
         architecture = ModelConfig(
@@ -130,13 +135,18 @@ class Informer(nn.Module):
             channel_independent=channel_independent,
             skip=skip,
             moving_avg=moving_avg,
+            patch_len=patch_len,
         )
         _check_data_settings(
             enc_in=enc_in, dec_in=dec_in, c_out=c_out, seq_len=seq_len, label_len=label_len, pred_len=pred_len
         )
         if freq not in TIMEF_FEATURES:
             raise ConfigError(f"freq must be a paper letter ({', '.join(TIMEF_FEATURES)}), got {freq!r}")
-        if stack and seq_len // 2 ** (len(architecture.s_layers) - 1) == 0:
+        for name, length in (("seq_len", seq_len), ("label_len", label_len), ("pred_len", pred_len)):
+            if length % patch_len:
+                raise ConfigError(f"patch_len {patch_len} must divide {name} ({length}): every token is "
+                                  f"{patch_len} whole steps")
+        if stack and seq_len // patch_len // 2 ** (len(architecture.s_layers) - 1) == 0:
             raise ConfigError(
                 f"seq_len {seq_len} is too short for {len(architecture.s_layers)} stacked encoders"
             )
@@ -163,6 +173,8 @@ class Informer(nn.Module):
         self.channel_independent = channel_independent
         self.revin = RevIN(enc_in, affine=norm_affine) if norm == "revin" else None
         width_in, width_dec, width_out = (1, 1, 1) if channel_independent else (enc_in, dec_in, c_out)
+        width_in, width_dec, width_out = width_in * patch_len, width_dec * patch_len, width_out * patch_len
+        self.patch_len = patch_len
 
         self.enc_embedding = DataEmbedding(c_in=width_in, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
         self.dec_embedding = DataEmbedding(c_in=width_dec, d_model=d_model, embed=embed, freq=freq, dropout=dropout)
@@ -283,7 +295,13 @@ class Informer(nn.Module):
             x_enc, x_dec = _one_channel_each(x_enc), _one_channel_each(x_dec)  # (B * C, L, 1)
             x_mark_enc = x_mark_enc.repeat_interleave(channels, dim=0)
             x_mark_dec = x_mark_dec.repeat_interleave(channels, dim=0)
+        patch = self.patch_len
+        if patch > 1:  # P steps -> one token of P * C values, with its first step's time features
+            x_enc, x_dec = _patches(x_enc, patch), _patches(x_dec, patch)
+            x_mark_enc, x_mark_dec = x_mark_enc[:, ::patch], x_mark_dec[:, ::patch]
         out = self._forecast(x_enc, x_mark_enc, x_dec, x_mark_dec, generator)  # (B [* C], pred_len, c_out [1])
+        if patch > 1:  # (B, pred_len / P, P * c) -> (B, pred_len, c)
+            out = out.reshape(out.shape[0], self.pred_len, out.shape[2] // patch)
         if self.channel_independent:
             out = out.reshape(batch, channels, self.pred_len).transpose(1, 2)[..., -self._settings["c_out"]:]
         if skip is not None:
@@ -298,8 +316,15 @@ class Informer(nn.Module):
         embedded = self.enc_embedding(x_enc, x_mark_enc)  # (B, seq_len, D)
         memory = self.encoder(embedded, generator=generator)  # (B, L_enc, D)
         embedded = self.dec_embedding(x_dec, x_mark_dec)  # (B, label_len + pred_len, D)
-        decoded = self.decoder(embedded, memory, generator=generator, keep_last=self.pred_len)  # (B, pred_len, D)
-        return self.projection(decoded)  # (B, pred_len, c_out)
+        tokens = self.pred_len // self.patch_len
+        decoded = self.decoder(embedded, memory, generator=generator, keep_last=tokens)  # (B, pred_len / P, D)
+        return self.projection(decoded)  # (B, pred_len / P, P * c_out)
+
+
+def _patches(x: Tensor, patch: int) -> Tensor:
+    """(B, L, C) -> (B, L / P, P * C): token t holds steps t*P .. t*P + P - 1, step-major."""
+    batch, length, channels = x.shape
+    return x.reshape(batch, length // patch, patch * channels)
 
 
 def _one_channel_each(x: Tensor) -> Tensor:
