@@ -33,5 +33,12 @@ search "${MIXED[@]}" --set model.distil=false
 search "${MIXED[@]}" --set train.lr=0.0003
 # 7. a DLinear forecast of the normalised window added to Informer's output (--skip linear)
 search "${MIXED[@]}" --set model.skip=linear
-search --set model.skip=linear --set model.d_model=32 --set model.n_heads=4 --set model.d_ff=64 --set model.e_layers=1
-search --set model.skip=linear
+search "${MIXED[@]}" --set model.skip=gated
+# 8. patches of 16 steps as tokens (--patch-len): 16x fewer tokens makes channel independence cheap
+search --set model.patch_len=16
+search --set model.patch_len=16 --set model.skip=linear
+search --set model.patch_len=16 --set model.skip=gated
+search --set model.patch_len=8 --set model.skip=gated
+search --set model.patch_len=24 --set model.skip=linear
+search --set model.patch_len=16 --set model.skip=linear --set model.dropout=0.2
+search --set model.patch_len=16 --set model.skip=linear --set model.d_model=128 --set model.n_heads=8 --set model.d_ff=256

@@ -203,9 +203,25 @@ def test_patched_model_trains_and_its_run_reloads(tmp_path):
     assert len(again.forecast()) == 8
 
 
+@pytest.mark.parametrize("channel_independent", [False, True])
+def test_lengths_that_are_not_whole_patches_are_padded(channel_independent):
+    # seq 24, label 12, pred 6 with patches of 5: 24 -> 25 (1 in front), 12 -> 15, 6 -> 10 (4 behind)
+    model = _model(patch_len=5, channel_independent=channel_independent)
+    inputs = _inputs()
+    out = _forecast(model, inputs)
+    assert out.shape == (4, 6, 3) and torch.isfinite(out).all()
+    x, x_mark, x_dec, y_mark = inputs  # by hand: the same padding, then a model whose lengths are whole patches
+    padded = _model(patch_len=5, channel_independent=channel_independent)
+    padded._settings.update(seq_len=25, label_len=15, pred_len=10)
+    front = lambda t, n: torch.cat([t[:, :1].expand(-1, n, -1), t], 1)  # noqa: E731
+    back = lambda t, n: torch.cat([t, t[:, -1:].expand(-1, n, -1)], 1)  # noqa: E731
+    by_hand = _forecast(padded, (front(x, 1), front(x_mark, 1),
+                                 torch.cat([front(x_dec[:, :12], 3), back(x_dec[:, 12:], 4)], 1),
+                                 torch.cat([front(y_mark[:, :12], 3), back(y_mark[:, 12:], 4)], 1)))
+    torch.testing.assert_close(out, by_hand[:, :6])
+
+
 def test_bad_options_are_refused():
-    with pytest.raises(ConfigError, match="patch_len 5 must divide label_len"):
-        build_model(ModelConfig(patch_len=5), c_out=3, **{**SHAPES, "seq_len": 25, "label_len": 12})
     with pytest.raises(ConfigError, match="norm must be one of none, revin"):
         ModelConfig(norm="batch")
     with pytest.raises(ConfigError, match="skip must be one of none, linear, gated"):

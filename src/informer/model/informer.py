@@ -74,7 +74,9 @@ class Informer(nn.Module):
         patch_len: ``P`` consecutive steps (all channels of them) make one token, embedded
             together and forecast together (PatchTST's patches, without overlap): the encoder
             and decoder see ``P`` times fewer tokens; each token's time features are its first
-            step's. 1, one token per step, is the published model.
+            step's. Lengths that are not multiples of ``P`` are padded: the encoder input and
+            the known decoder steps in front with their first step, the placeholders behind
+            (the extra forecast steps are dropped). 1, one token per step, is the published model.
 
     Raises:
         ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
@@ -142,11 +144,7 @@ class Informer(nn.Module):
         )
         if freq not in TIMEF_FEATURES:
             raise ConfigError(f"freq must be a paper letter ({', '.join(TIMEF_FEATURES)}), got {freq!r}")
-        for name, length in (("seq_len", seq_len), ("label_len", label_len), ("pred_len", pred_len)):
-            if length % patch_len:
-                raise ConfigError(f"patch_len {patch_len} must divide {name} ({length}): every token is "
-                                  f"{patch_len} whole steps")
-        if stack and seq_len // patch_len // 2 ** (len(architecture.s_layers) - 1) == 0:
+        if stack and -(-seq_len // patch_len) // 2 ** (len(architecture.s_layers) - 1) == 0:
             raise ConfigError(
                 f"seq_len {seq_len} is too short for {len(architecture.s_layers)} stacked encoders"
             )
@@ -297,11 +295,16 @@ class Informer(nn.Module):
             x_mark_dec = x_mark_dec.repeat_interleave(channels, dim=0)
         patch = self.patch_len
         if patch > 1:  # P steps -> one token of P * C values, with its first step's time features
+            label_len = self._settings["label_len"]
+            x_enc, x_mark_enc = _pad_front(x_enc, patch), _pad_front(x_mark_enc, patch)
+            x_dec = torch.cat([_pad_front(x_dec[:, :label_len], patch), _pad_back(x_dec[:, label_len:], patch)], 1)
+            x_mark_dec = torch.cat([_pad_front(x_mark_dec[:, :label_len], patch),
+                                    _pad_back(x_mark_dec[:, label_len:], patch)], dim=1)
             x_enc, x_dec = _patches(x_enc, patch), _patches(x_dec, patch)
             x_mark_enc, x_mark_dec = x_mark_enc[:, ::patch], x_mark_dec[:, ::patch]
         out = self._forecast(x_enc, x_mark_enc, x_dec, x_mark_dec, generator)  # (B [* C], pred_len, c_out [1])
-        if patch > 1:  # (B, pred_len / P, P * c) -> (B, pred_len, c)
-            out = out.reshape(out.shape[0], self.pred_len, out.shape[2] // patch)
+        if patch > 1:  # (B, ceil(pred_len / P), P * c) -> (B, pred_len, c)
+            out = out.reshape(out.shape[0], -1, out.shape[2] // patch)[:, :self.pred_len]
         if self.channel_independent:
             out = out.reshape(batch, channels, self.pred_len).transpose(1, 2)[..., -self._settings["c_out"]:]
         if skip is not None:
@@ -316,9 +319,22 @@ class Informer(nn.Module):
         embedded = self.enc_embedding(x_enc, x_mark_enc)  # (B, seq_len, D)
         memory = self.encoder(embedded, generator=generator)  # (B, L_enc, D)
         embedded = self.dec_embedding(x_dec, x_mark_dec)  # (B, label_len + pred_len, D)
-        tokens = self.pred_len // self.patch_len
+        tokens = -(-self.pred_len // self.patch_len)
         decoded = self.decoder(embedded, memory, generator=generator, keep_last=tokens)  # (B, pred_len / P, D)
         return self.projection(decoded)  # (B, pred_len / P, P * c_out)
+
+
+def _pad_front(x: Tensor, patch: int) -> Tensor:
+    """(B, L, F) -> (B, ceil(L / P) * P, F): the first step repeated in front (the known past)."""
+    missing = -x.shape[1] % patch
+    return torch.cat([x[:, :1].expand(-1, missing, -1), x], dim=1) if missing else x
+
+
+def _pad_back(x: Tensor, patch: int) -> Tensor:
+    """(B, L, F) -> (B, ceil(L / P) * P, F): the last step repeated behind (placeholders, whose
+    extra forecasts are dropped)."""
+    missing = -x.shape[1] % patch
+    return torch.cat([x, x[:, -1:].expand(-1, missing, -1)], dim=1) if missing else x
 
 
 def _patches(x: Tensor, patch: int) -> Tensor:
