@@ -235,6 +235,17 @@ def test_the_modern_preset_sits_under_explicit_settings():
     assert "preset" not in published.to_dict() and published.model.norm == "none"
 
 
+def test_a_saved_config_is_read_as_written_not_filled_from_todays_preset():
+    # a run directory of an older version: the modern preset then had no patches and no skip
+    saved = RunConfig.from_dict({"preset": "modern"}).to_dict()
+    for key in ("patch_len", "skip"):
+        del saved["model"][key]
+    old = RunConfig.from_dict(saved, saved=True)
+    assert old.preset == "modern" and old.model.patch_len == 1 and old.model.skip == "none"
+    assert old.model.norm == "revin"  # what it did record stays
+    assert RunConfig.from_dict(saved) != old  # read as new settings, today's preset fills the gaps
+
+
 def test_a_preset_is_for_informer_only_and_must_exist():
     with pytest.raises(ConfigError, match="modern preset is an Informer configuration"):
         RunConfig.from_dict({"preset": "modern", "model": {"kind": "linear"}})

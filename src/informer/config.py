@@ -241,8 +241,13 @@ class RunConfig:
         return payload
 
     @classmethod
-    def from_dict(cls, payload: dict, *, source: str = "config") -> "RunConfig":
-        """Build and validate from nested dicts; unknown sections or keys are errors."""
+    def from_dict(cls, payload: dict, *, source: str = "config", saved: bool = False) -> "RunConfig":
+        """Build and validate from nested dicts; unknown sections or keys are errors.
+
+        ``saved``: the dicts a run directory recorded. They are complete as written: ``preset``
+        only names where they came from, and a key an older version did not record takes the
+        dataclass default (what that version did), never today's preset value.
+        """
         if not isinstance(payload, dict):
             raise ConfigError(f"{source}: expected a table of sections {', '.join(SECTIONS)}")
         unknown = sorted(set(payload) - set(SECTIONS) - {"preset"})
@@ -255,7 +260,7 @@ class RunConfig:
         name = payload.get("preset", "published")
         if not isinstance(name, str) or name not in PRESETS:
             raise ConfigError(f"{source}: preset must be one of {', '.join(PRESETS)}; got {name!r}")
-        preset = PRESETS[name]
+        preset = {} if saved else PRESETS[name]
         sections = {"model": _build(ModelConfig, {**preset.get("model", {}), **payload.get("model", {})},
                                     f"{source}: model")}
         kind = sections["model"].kind

@@ -172,7 +172,7 @@ def read_config(path: Path) -> RunInfo:
     source = path / "config.json"
     info = read_json(source)
     try:
-        config = RunConfig.from_dict(info["config"], source=str(source))
+        config = RunConfig.from_dict(info["config"], source=str(source), saved=True)
         data = info["data"]
         return RunInfo(config, dict(info["model"]), tuple(data["columns"]), data["target"], data["freq"])
     except ConfigError as error:
