@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# What each choice of the `modern` preset contributes (issue 15): ETTh1, look-back 96, horizon 96,
+# one seed, each row the preset with one choice undone. Rows go to the search table of
+# docs/benchmark.md (benchmarks/results/modern_search.jsonl); the preset itself is its "(the preset)" row.
+#   OMP_NUM_THREADS=1 nohup bash benchmarks/modern_ablation.sh > benchmarks/modern_ablation.log 2>&1 &
+set -euo pipefail
+cd "$(dirname "$0")/.."
+search() {
+  informer benchmark lookback96 --datasets "${DATASETS:-ETTh1}" --horizons "${HORIZONS:-96}" --models modern \
+    --results benchmarks/results/modern_search.jsonl --doc docs/benchmark.md --search --no-progress "$@"
+}
+search --set model.skip=none                                      # no linear skip
+search --set model.channel_independent=false                      # channels mixed
+search --set model.norm=none                                      # no RevIN
+search --set train.lr=0.0001 --set train.epochs=6                 # the published training
+search --set model.d_model=512 --set model.n_heads=8 --set model.d_ff=2048 --set model.dropout=0.05  # published width
+search --set model.patch_len=1                                    # one token per step (slow: ~7x per step)
