@@ -11,34 +11,34 @@ search() {
 }
 PUBLISHED_TRAINING=(--set train.lr=0.0001 --set train.epochs=6)
 MIXED=(--set model.channel_independent=false)
+# Sections 1-7 ran before the preset had patches and the linear skip: they undo both.
+STEPS=(--set model.patch_len=1 --set model.skip=none)
 # 1. the published model at the preset's small width, nothing else changed
-search "${MIXED[@]}" "${PUBLISHED_TRAINING[@]}" --set model.norm=none --set model.dropout=0.05
+search "${STEPS[@]}" "${MIXED[@]}" "${PUBLISHED_TRAINING[@]}" --set model.norm=none --set model.dropout=0.05
 # 2. + RevIN
-search "${MIXED[@]}" "${PUBLISHED_TRAINING[@]}" --set model.dropout=0.05
+search "${STEPS[@]}" "${MIXED[@]}" "${PUBLISHED_TRAINING[@]}" --set model.dropout=0.05
 # 3. + learning rate 1e-3 and 10 epochs
-search "${MIXED[@]}" --set model.dropout=0.05
+search "${STEPS[@]}" "${MIXED[@]}" --set model.dropout=0.05
 # 4. + dropout 0.1 (the preset, channels mixed)
-search "${MIXED[@]}"
-# 5. + channel independence (the preset as it stands): 7x the samples per step, and a cheaper form
-search
-search --set model.d_model=32 --set model.n_heads=4 --set model.d_ff=64 --set model.e_layers=1
+search "${STEPS[@]}" "${MIXED[@]}"
+# 5. + channel independence: 7x the samples per step, and a cheaper form
+search "${STEPS[@]}"
+search "${STEPS[@]}" --set model.d_model=32 --set model.n_heads=4 --set model.d_ff=64 --set model.e_layers=1
 # 6. variations of 4
-search "${MIXED[@]}" --set model.norm_affine=true
-search "${MIXED[@]}" --set model.dropout=0.3
-search "${MIXED[@]}" --set model.d_model=128 --set model.n_heads=8 --set model.d_ff=256
-search "${MIXED[@]}" --set model.d_model=32 --set model.n_heads=4 --set model.d_ff=64
-search "${MIXED[@]}" --set model.attn=full
-search "${MIXED[@]}" --set data.label_len=96
-search "${MIXED[@]}" --set model.distil=false
-search "${MIXED[@]}" --set train.lr=0.0003
+search "${STEPS[@]}" "${MIXED[@]}" --set model.norm_affine=true
+search "${STEPS[@]}" "${MIXED[@]}" --set model.dropout=0.3
+search "${STEPS[@]}" "${MIXED[@]}" --set model.d_model=128 --set model.n_heads=8 --set model.d_ff=256
+search "${STEPS[@]}" "${MIXED[@]}" --set model.d_model=32 --set model.n_heads=4 --set model.d_ff=64
+search "${STEPS[@]}" "${MIXED[@]}" --set model.attn=full
+search "${STEPS[@]}" "${MIXED[@]}" --set data.label_len=96
+search "${STEPS[@]}" "${MIXED[@]}" --set model.distil=false
+search "${STEPS[@]}" "${MIXED[@]}" --set train.lr=0.0003
 # 7. a DLinear forecast of the normalised window added to Informer's output (--skip linear)
-search "${MIXED[@]}" --set model.skip=linear
-search "${MIXED[@]}" --set model.skip=gated
+search "${MIXED[@]}" --set model.skip=linear --set model.patch_len=1
+search "${MIXED[@]}" --set model.skip=gated --set model.patch_len=1
 # 8. patches of 16 steps as tokens (--patch-len): 16x fewer tokens makes channel independence cheap
-search --set model.patch_len=16
+search --set model.patch_len=16 --set model.skip=none
 search --set model.patch_len=16 --set model.skip=linear
 search --set model.patch_len=16 --set model.skip=gated
 search --set model.patch_len=8 --set model.skip=gated
-search --set model.patch_len=24 --set model.skip=linear
-search --set model.patch_len=16 --set model.skip=linear --set model.dropout=0.2
-search --set model.patch_len=16 --set model.skip=linear --set model.d_model=128 --set model.n_heads=8 --set model.d_ff=256
+search --set model.patch_len=24 --set model.skip=linear  # the preset as chosen
