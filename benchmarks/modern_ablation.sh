@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What each choice of the `modern` preset contributes (issue 15): ETTh1, look-back 96, horizon 96,
 # one seed, each row the preset with one choice undone. Rows go to the search table of
-# docs/benchmark.md (benchmarks/results/modern_search.jsonl); the preset itself is its "(the preset)" row.
+# docs/benchmark.md (benchmarks/results/modern_search.jsonl); the preset itself is the search's row
+# "model.patch_len=24, model.skip=linear" (the values it has).
 #   OMP_NUM_THREADS=1 nohup bash benchmarks/modern_ablation.sh > benchmarks/modern_ablation.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."

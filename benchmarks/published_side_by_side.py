@@ -132,12 +132,6 @@ def _run(side: str, spec: dict) -> dict:
     return result
 
 
-def _git_commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                          cwd=Path(__file__).parent)
-    return done.stdout.strip()
-
-
 def table(lines: list[dict]) -> str:
     """A markdown table per (setting, precision) of measurement lines: medians over rounds."""
     rows = ["| setting | precision | rounds | ours step (s) | published step (s) | speed-up | ours eval 32 (ms) | "
@@ -184,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--published must be a folder holding the published code (models/model.py)")
     import torch
 
+    from informer.bench.reproduce import git_commit  # marks a tree with local changes
+
     context = {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
-               "threads": torch.get_num_threads(), "commit": _git_commit(),
+               "threads": torch.get_num_threads(), "commit": git_commit(),
                "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
     try:
         context["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")

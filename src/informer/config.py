@@ -267,7 +267,8 @@ class RunConfig:
         if preset and kind != "informer":
             raise ConfigError(f"{source}: the {name} preset is an Informer configuration; the {kind} model "
                               "takes its own defaults (drop `preset`)")
-        train = {**TRAIN_DEFAULTS[kind], **preset.get("train", {}), **payload.get("train", {})}
+        kind_defaults = {} if saved else TRAIN_DEFAULTS[kind]
+        train = {**kind_defaults, **preset.get("train", {}), **payload.get("train", {})}
         sections["train"] = _build(TrainConfig, train, f"{source}: train")
         sections["data"] = _build(DataConfig, payload.get("data", {}), f"{source}: data")
         return cls(**sections, preset=name)

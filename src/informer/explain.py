@@ -128,7 +128,7 @@ def _attention(recorder: _Recorder, name: str, module: AttentionLayer) -> None:
         q, k, v = args[:3]
         heads, width = q.shape[1], q.shape[3]
         source = "the encoder output" if kind == "cross-attention" else "the same sequence"
-        steps = ("one per step the layer keeps (the last layer keeps only the pred_len forecast steps)"
+        steps = ("one per step the layer keeps (the last layer keeps only the forecast's steps)"
                  if kind == "cross-attention" else "one per step")
         return [(f"{label}: queries", q, f"{heads} heads of width {width} (d_model / n_heads), {steps}"),
                 (f"{label}: keys", k, f"from {source}"),
@@ -213,11 +213,12 @@ def _register(recorder: _Recorder, model: nn.Module) -> None:
             recorder.on_output(module, lambda t: ("encoder stack output", "the encoders' outputs concatenated "
                                                   "along time: what the decoder's cross-attention reads"), name)
         elif name == "decoder":
-            recorder.on_output(module, lambda t: ("decoder output", "the pred_len forecast steps, after the "
-                                                  "final LayerNorm"), name)
+            recorder.on_output(module, lambda t: ("decoder output", "the forecast's steps (tokens, with "
+                                                  "patch_len), after the final LayerNorm"), name)
         elif name == "projection":
             recorder.on_output(module, lambda t: ("output", "the decoder output projected to the predicted "
-                                                  "columns: the forecast"), name)
+                                                  "columns: the forecast (before patches are unrolled, the "
+                                                  "skip added and RevIN undone, where used)"), name)
 
 
 @torch.no_grad()

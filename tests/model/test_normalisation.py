@@ -142,6 +142,12 @@ def test_linear_skip_keeps_revin_level_free():
     torch.testing.assert_close(moved, _forecast(model, _inputs()) * scale + shift, rtol=1e-4, atol=1e-2)
 
 
+def test_the_skip_moving_average_is_capped_at_the_input_length():
+    capped = _model(skip="linear", moving_avg=30)  # seq_len 24: the preset's 25 must not fail here
+    assert capped.linear_skip.settings["moving_avg"] == 24 and capped.settings["moving_avg"] == 30
+    assert torch.isfinite(_forecast(capped, _inputs())).all()
+
+
 def test_options_beyond_the_published_model_stay_out_of_published_settings():
     assert not {"norm", "norm_affine", "channel_independent", "skip", "moving_avg", "patch_len"} & set(
         _model().settings)
@@ -226,9 +232,14 @@ def test_bad_options_are_refused():
         ModelConfig(norm="batch")
     with pytest.raises(ConfigError, match="skip must be one of none, linear, gated"):
         ModelConfig(skip="dlinear")
-    with pytest.raises(ConfigError, match="moving_avg"):
-        build_model(ModelConfig(skip="linear", moving_avg=30), c_out=3, **SHAPES)
     with pytest.raises(ConfigError, match="needs model.norm = revin"):
         ModelConfig(norm_affine=True)
     with pytest.raises(ConfigError, match="c_out"):
         build_model(ModelConfig(channel_independent=True), c_out=4, **SHAPES)
+
+
+def test_moving_avg_is_reported_ignored_without_the_skip():
+    from informer.model.forecaster import ignored_settings
+
+    assert ignored_settings(ModelConfig(moving_avg=7)) == ["moving_avg"]
+    assert ignored_settings(ModelConfig(moving_avg=7, skip="linear")) == []

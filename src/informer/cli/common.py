@@ -198,8 +198,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="each channel its own one-channel sample, weights shared (default: off)")
     group.add_argument("--patch-len", type=positive_int, metavar="P",
                        help="P consecutive steps make one token (as PatchTST): P times fewer tokens in the "
-                            "encoder and decoder; seq, label and pred lengths must be multiples of P "
-                            "(default: 1, one token per step, as published)")
+                            "encoder and decoder; lengths that are not multiples of P are padded inside the "
+                            "model (default: 1, one token per step, as published)")
     group.add_argument("--skip", choices=SKIPS,
                        help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
                             "so the attention layers learn what a linear map misses; gated: the same with "

@@ -66,6 +66,8 @@ def ignored_settings(config: ModelConfig) -> list[str]:
     """The fields of ``config`` set away from their defaults that its kind does not read."""
     default = ModelConfig()
     reads = {"kind", *MODEL_KINDS[config.kind].config_fields}
+    if config.kind == "informer" and config.skip == "none":
+        reads.discard("moving_avg")  # only Informer's linear skip reads it
     return [f.name for f in dataclasses.fields(config)
             if f.name not in reads and getattr(config, f.name) != getattr(default, f.name)]
 

@@ -65,7 +65,7 @@ class Informer(nn.Module):
             (PatchTST's channel independence): the weights are shared by all channels, which
             no longer mix. The output is the last ``c_out`` channels' forecasts.
         skip, moving_avg: ``"linear"`` adds a DLinear forecast (trend by a ``moving_avg``-step
-            moving average, one pair of linear maps over time shared by all channels) of the
+            moving average, at most ``seq_len`` steps, one pair of linear maps over time shared by all channels) of the
             encoder input, after ``norm``, to the decoder's output: the attention layers then
             learn what a linear map of the window misses. ``"gated"``: the same, with Informer's
             part multiplied by a learned scalar that starts at 0, so training starts from the
@@ -194,7 +194,7 @@ class Informer(nn.Module):
         self.projection = nn.Linear(d_model, width_out)
         # Built last, so a published-architecture model draws the same initial weights as before.
         self.linear_skip = (Linear(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len,
-                                   moving_avg=moving_avg, label_len=label_len, freq=freq)
+                                   moving_avg=min(moving_avg, seq_len), label_len=label_len, freq=freq)
                             if skip != "none" else None)
         self.skip_gate = nn.Parameter(torch.zeros(())) if skip == "gated" else None
 
