@@ -105,3 +105,16 @@ def test_a_trace_without_tensors_says_how_to_get_them():
         sparsity_figure(traced(keep_tensors=False))
     with pytest.raises(ValueError, match="unknown figure"):
         has_stages([], "heatmap")
+
+
+def test_a_layer_with_one_query_keeps_none_and_its_panels_say_so(recwarn):
+    # 12-step patches: the encoder's second layer sees one token, and c * ceil(ln 1) = 0 queries are kept
+    stages = traced(patch_len=12)
+    assert stage(stages, "encoder, layer 2, self-attention: kept queries").tensor.shape[-1] == 0
+    figure = attention_figure(stages)
+    texts = [t.get_text() for ax in figure.axes for t in ax.texts]
+    assert texts.count("no kept query\n(one query only)") == 2  # one panel per head
+    assert png_bytes(figure).startswith(b"\x89PNG")
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+    for make in (sparsity_figure, lengths_figure):  # the other figures of a trace draw too
+        assert png_bytes(make(stages)).startswith(b"\x89PNG")

@@ -150,8 +150,18 @@ def attention_figure(stages: list[Stage], *, item: int = 0) -> Figure:
         for head in range(heads):
             order = np.argsort(queries[head], kind="stable")
             panel = axes[row][head]
+            if values.shape[1] == 0:  # one query: c * ceil(ln 1) = 0 kept, the lazy value is the answer
+                panel.text(0.5, 0.5, "no kept query\n(one query only)", ha="center", va="center", fontsize=8,
+                           transform=panel.transAxes)
+                panel.set_xticks([])
+                panel.set_yticks([])
+                if head == 0:
+                    panel.set_ylabel(_layer_label(place), fontsize=8)
+                continue
             image = panel.imshow(values[head][order], aspect="auto", interpolation="nearest", cmap="viridis",
                                  vmin=0.0)
+            keys = values.shape[2]
+            panel.set_xticks(np.unique(np.linspace(0, keys - 1, min(6, keys)).round().astype(int)))
             ticks = np.unique(np.linspace(0, len(order) - 1, min(5, len(order))).round().astype(int))
             panel.set_yticks(ticks, [str(q) for q in queries[head][order][ticks]])
             panel.tick_params(labelsize=7)
@@ -160,7 +170,8 @@ def attention_figure(stages: list[Stage], *, item: int = 0) -> Figure:
             if head == 0:
                 rows = "kept queries" if kept is not None else "queries"
                 panel.set_ylabel(f"{_layer_label(place)}\n{rows} (position)", fontsize=8)
-        figure.colorbar(image, ax=axes[row].tolist(), shrink=0.9, pad=0.01).ax.tick_params(labelsize=7)
+        if image is not None:
+            figure.colorbar(image, ax=axes[row].tolist(), shrink=0.9, pad=0.01).ax.tick_params(labelsize=7)
     for head in range(heads):
         axes[-1][head].set_xlabel("key position", fontsize=8)
     rows = "the kept queries" if all(kept is not None for _, _, kept in layers) else "the queries"
