@@ -26,7 +26,7 @@ ATTENTION_KINDS = ("prob", "full")
 EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
 MODEL_KINDS = ("informer", "linear", "repeat")
-NORMS = ("none", "revin")
+NORMS = ("none", "revin", "last")
 SKIPS = ("none", "linear", "gated")
 
 
@@ -175,8 +175,8 @@ class ModelConfig:
         _one_of("model", "lazy_decoder", self.lazy_decoder, ("cumsum", "cummean"))
         _one_of("model", "norm", self.norm, NORMS)
         _one_of("model", "skip", self.skip, SKIPS)
-        if self.norm_affine and self.norm != "revin":
-            raise ConfigError("model.norm_affine scales and shifts RevIN's output: it needs model.norm = revin")
+        if self.norm_affine and self.norm == "none":
+            raise ConfigError("model.norm_affine scales and shifts RevIN's output: it needs model.norm = revin or last")
         object.__setattr__(self, "s_layers", tuple(self.s_layers))
         if not self.s_layers or any(not isinstance(d, int) or d <= 0 for d in self.s_layers):
             raise ConfigError(f"model.s_layers must be positive depths, got {self.s_layers!r}")

@@ -63,6 +63,20 @@ def test_with_revin_a_window_moved_and_stretched_gives_the_forecast_moved_and_st
     torch.testing.assert_close(moved, base * scale + shift, rtol=1e-4, atol=1e-2)
 
 
+def test_with_norm_last_a_moved_window_gives_the_forecast_moved_and_it_starts_from_the_last_value():
+    model = _model(norm="last", skip="linear", moving_avg=5)
+    shift = torch.tensor([100.0, -20.0, 5000.0])
+    base = _forecast(model, _inputs())
+    torch.testing.assert_close(_forecast(model, _inputs(1.0, shift)), base + shift, rtol=1e-4, atol=1e-2)
+    stretched = _forecast(model, _inputs(3.0))  # no scaling: a stretched window is not a stretched forecast
+    assert (stretched - 3.0 * base).abs().max() > 1e-2
+    x = _inputs()[0]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    torch.testing.assert_close(_forecast(model, _inputs()), x[:, -1:].expand(-1, 6, -1))  # zero model: last value
+
+
 def test_without_revin_the_published_model_is_not_level_free():
     model = _model()
     base = _forecast(model, _inputs())
@@ -228,11 +242,11 @@ def test_lengths_that_are_not_whole_patches_are_padded(channel_independent):
 
 
 def test_bad_options_are_refused():
-    with pytest.raises(ConfigError, match="norm must be one of none, revin"):
+    with pytest.raises(ConfigError, match="norm must be one of none, revin, last"):
         ModelConfig(norm="batch")
     with pytest.raises(ConfigError, match="skip must be one of none, linear, gated"):
         ModelConfig(skip="dlinear")
-    with pytest.raises(ConfigError, match="needs model.norm = revin"):
+    with pytest.raises(ConfigError, match="needs model.norm"):
         ModelConfig(norm_affine=True)
     with pytest.raises(ConfigError, match="c_out"):
         build_model(ModelConfig(channel_independent=True), c_out=4, **SHAPES)

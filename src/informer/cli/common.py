@@ -190,10 +190,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--individual", action=argparse.BooleanOptionalAction,
                        help="DLinear: one linear map per channel (default: off)")
     group.add_argument("--norm", choices=NORMS,
-                       help="revin: normalise each window by its own statistics and the forecast back "
-                            "(default: none, as published)")
+                       help="revin: normalise each window by its own mean and std and the forecast back; "
+                            "last: subtract each window's last value and add it back (default: none, as "
+                            "published)")
     group.add_argument("--norm-affine", action=argparse.BooleanOptionalAction,
-                       help="with --norm revin, a learnable scale and shift per channel (default: off)")
+                       help="with --norm revin or last, a learnable scale and shift per channel (default: off)")
     group.add_argument("--channel-independent", action=argparse.BooleanOptionalAction,
                        help="each channel its own one-channel sample, weights shared (default: off)")
     group.add_argument("--patch-len", type=positive_int, metavar="P",

@@ -60,7 +60,9 @@ class Informer(nn.Module):
             the stack's depths are ``s_layers``).
         norm, norm_affine: ``"revin"`` normalises each window by its own statistics and the
             forecast back (:class:`~informer.model.normalisation.RevIN`; with learnable scale
-            and shift when ``norm_affine``); ``"none"``, the published model, does not.
+            and shift when ``norm_affine``); ``"last"`` subtracts each window's last value and adds
+            it back to the forecast, without scaling (NLinear's normalisation); ``"none"``, the
+            published model, does neither.
         channel_independent: each channel of a window is its own sample of one channel
             (PatchTST's channel independence): the weights are shared by all channels, which
             no longer mix. The output is the last ``c_out`` channels' forecasts.
@@ -165,11 +167,11 @@ class Informer(nn.Module):
         if channel_independent and c_out > enc_in:
             raise ConfigError(f"channel_independent forecasts the input channels: c_out ({c_out}) must not exceed "
                               f"enc_in ({enc_in})")
-        if (norm == "revin" or channel_independent) and dec_in != enc_in:
-            raise ConfigError(f"norm revin and channel_independent treat the decoder's channels as the encoder's: "
+        if (norm != "none" or channel_independent) and dec_in != enc_in:
+            raise ConfigError(f"norm {norm} and channel_independent treat the decoder's channels as the encoder's: "
                               f"dec_in ({dec_in}) must equal enc_in ({enc_in})")
         self.channel_independent = channel_independent
-        self.revin = RevIN(enc_in, affine=norm_affine) if norm == "revin" else None
+        self.revin = RevIN(enc_in, affine=norm_affine, last=norm == "last") if norm != "none" else None
         width_in, width_dec, width_out = (1, 1, 1) if channel_independent else (enc_in, dec_in, c_out)
         width_in, width_dec, width_out = width_in * patch_len, width_dec * patch_len, width_out * patch_len
         self.patch_len = patch_len

@@ -17,18 +17,22 @@ from torch import Tensor, nn
 class RevIN(nn.Module):
     """Per-window normalisation of ``channels`` channels, reversible for the last output channels."""
 
-    def __init__(self, channels: int, *, affine: bool = False, eps: float = 1e-5) -> None:
+    def __init__(self, channels: int, *, affine: bool = False, eps: float = 1e-5, last: bool = False) -> None:
         super().__init__()
         self.eps = eps
+        self.last = last  # the window's last value as its level, and no scaling (NLinear's normalisation)
         self.affine = affine
         if affine:
             self.weight = nn.Parameter(torch.ones(channels))
             self.bias = nn.Parameter(torch.zeros(channels))
 
     def statistics(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Mean and standard deviation (B, 1, C) of a window (B, L, C) over its steps, in float32
-        and outside the gradient (they are data, not something to learn through)."""
+        """Mean and standard deviation (B, 1, C) of a window (B, L, C) over its steps (with ``last``,
+        its last step and 1), in float32 and outside the gradient (they are data, not something
+        to learn through)."""
         x = x.detach().float()
+        if self.last:
+            return x[:, -1:], torch.ones_like(x[:, -1:])
         mean = x.mean(dim=1, keepdim=True)
         std = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + self.eps)
         return mean, std
