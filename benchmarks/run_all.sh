@@ -47,3 +47,19 @@ INFORMER_MALLOC=system informer bench train --seq-len 720 --label-len 336 --pred
 L=96,384,1024,2048,4096,8192
 informer bench attention --lengths $L --repeats 3 --backward --out $R/attention_forward_backward.json --plot docs/img/attention_forward_backward.png
 informer bench attention --lengths $L --repeats 3 --out $R/attention_forward.json --plot docs/img/attention_forward.png
+
+# ProbSparse against full attention at L = 96, alternated (issue 16).
+mkdir -p $R/prob_vs_full_96
+for r in 1 2; do for amp in "" --amp; do for a in prob full; do
+  informer bench train --data ETTh1 --attn $a --steps 8 $amp \
+    --out $R/prob_vs_full_96/${a}_$([ -n "$amp" ] && echo bf16 || echo fp32)_$r.json
+done; done; done
+
+# Against the published code (issue 16), when a checkout of zhouhaoyi/Informer2020 is given:
+#   PUBLISHED=/tmp/Informer2020 bash benchmarks/run_all.sh
+if [[ -n "${PUBLISHED:-}" ]]; then
+  python benchmarks/published_side_by_side.py --published "$PUBLISHED" --setting default \
+    --precision fp32,bf16 --rounds 3 --steps 10 --out $R/side_by_side.jsonl
+  python benchmarks/published_side_by_side.py --published "$PUBLISHED" --setting long \
+    --precision fp32,bf16 --rounds 2 --steps 3 --warmup 1 --eval-repeats 3 --out $R/side_by_side.jsonl
+fi
