@@ -133,6 +133,36 @@ def test_linear_skip_adds_a_dlinear_forecast_of_the_normalised_window(channel_in
     torch.testing.assert_close(_forecast(skipped, inputs), expected, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("norm", ["revin", "last", "none"])
+def test_raw_linear_skip_adds_a_dlinear_forecast_of_the_window_as_given(norm):
+    plain = _model(norm=norm, channel_independent=True)
+    skipped = _model(norm=norm, channel_independent=True, skip="linear-raw", moving_avg=5)
+    for name, weight in plain.state_dict().items():  # the same attention layers as without the skip
+        torch.testing.assert_close(skipped.state_dict()[name], weight)
+    inputs = _inputs(3.0, 10.0)
+    with torch.no_grad():
+        dlinear = skipped.linear_skip(*inputs)  # on the window before --norm: it carries the level
+    level = 0.0
+    if norm != "none":
+        level = plain.revin.statistics(inputs[0])[0]  # the mean (revin) or the last value (last)
+    # Informer's part keeps the window's scale but not its level; the linear forecast brings that
+    expected = _forecast(plain, inputs) - level + dlinear
+    torch.testing.assert_close(_forecast(skipped, inputs), expected, rtol=1e-4, atol=1e-3)
+    assert (dlinear - _forecast(skipped, inputs)).abs().max() > 1e-3  # Informer's part is not nothing
+
+
+def test_raw_linear_skip_with_informer_silenced_is_dlinear_and_its_level_is_learned():
+    model = _model(norm="revin", skip="linear-raw", moving_avg=5)
+    with torch.no_grad():
+        model.projection.weight.zero_()
+        model.projection.bias.zero_()
+    inputs = _inputs(3.0, 10.0)
+    with torch.no_grad():
+        torch.testing.assert_close(_forecast(model, inputs), model.linear_skip(*inputs))
+    shifted = _forecast(model, _inputs(3.0, 110.0))  # not level-free: a linear map moves as its weights sum
+    assert (shifted - (_forecast(model, inputs) + 100.0)).abs().max() > 1e-2
+
+
 def test_gated_skip_starts_as_the_linear_forecast_and_learns_the_gate():
     model = _model(norm="revin", skip="gated", moving_avg=5).train()
     linear_only = _model(norm="revin", skip="linear", moving_avg=5).eval()
@@ -244,7 +274,7 @@ def test_lengths_that_are_not_whole_patches_are_padded(channel_independent):
 def test_bad_options_are_refused():
     with pytest.raises(ConfigError, match="norm must be one of none, revin, last"):
         ModelConfig(norm="batch")
-    with pytest.raises(ConfigError, match="skip must be one of none, linear, gated"):
+    with pytest.raises(ConfigError, match="skip must be one of none, linear, gated, linear-raw"):
         ModelConfig(skip="dlinear")
     with pytest.raises(ConfigError, match="needs model.norm"):
         ModelConfig(norm_affine=True)

@@ -204,8 +204,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--skip", choices=SKIPS,
                        help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
                             "so the attention layers learn what a linear map misses; gated: the same with "
-                            "Informer's part scaled by a learned factor that starts at 0 (default: none, as "
-                            "published)")
+                            "Informer's part scaled by a learned factor that starts at 0; linear-raw: DLinear of the "
+                            "input before --norm, so the linear part keeps the data's level and Informer "
+                            "forecasts the rest on the window's scale (default: none, as published)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

@@ -72,7 +72,12 @@ class Informer(nn.Module):
             learn what a linear map of the window misses. ``"gated"``: the same, with Informer's
             part multiplied by a learned scalar that starts at 0, so training starts from the
             linear forecast and brings the attention layers in as far as they help (ReZero's
-            trick, Bachlechner et al. 2021). ``"none"``, the published model.
+            trick, Bachlechner et al. 2021). ``"linear-raw"``: DLinear on the encoder input as
+            given, before ``norm``, added after the forecast is de-normalised without its level
+            (the window's scale is kept, its mean or last value is not added back): the linear map
+            brings the level, with what it learned of the training split's range (its values
+            revert to the mean over long horizons, where a window's own level does not), and
+            Informer forecasts the rest relative to the window. ``"none"``, the published model.
         patch_len: ``P`` consecutive steps (all channels of them) make one token, embedded
             together and forecast together (PatchTST's patches, without overlap): the encoder
             and decoder see ``P`` times fewer tokens; each token's time features are its first
@@ -283,13 +288,18 @@ class Informer(nn.Module):
             ValueError: if an input does not have the shape :meth:`input_shapes` gives.
         """
         self._check_inputs(x_enc, x_mark_enc, x_dec, x_mark_dec)
+        raw_skip = self._settings.get("skip") == "linear-raw"
+        skip = None
+        if raw_skip:  # DLinear on the window as given, before --norm: it keeps the data's level
+            skip = self.linear_skip(x_enc, x_mark_enc, x_dec, x_mark_dec)
         if self.revin is not None:
             mean, std = self.revin.statistics(x_enc)  # (B, 1, C) each
             x_enc = self.revin.normalise(x_enc, mean, std)
             label_len = self._settings["label_len"]
             known = self.revin.normalise(x_dec[:, :label_len], mean, std)  # the placeholders stay zero
             x_dec = torch.cat([known, x_dec[:, label_len:]], dim=1)
-        skip = None if self.linear_skip is None else self.linear_skip(x_enc, x_mark_enc, x_dec, x_mark_dec)
+        if self.linear_skip is not None and not raw_skip:
+            skip = self.linear_skip(x_enc, x_mark_enc, x_dec, x_mark_dec)
         if self.channel_independent:
             batch, channels = x_enc.shape[0], x_enc.shape[2]
             x_enc, x_dec = _one_channel_each(x_enc), _one_channel_each(x_dec)  # (B * C, L, 1)
@@ -309,11 +319,15 @@ class Informer(nn.Module):
             out = out.reshape(out.shape[0], -1, out.shape[2] // patch)[:, :self.pred_len]
         if self.channel_independent:
             out = out.reshape(batch, channels, self.pred_len).transpose(1, 2)[..., -self._settings["c_out"]:]
-        if skip is not None:
+        if skip is not None and not raw_skip:
             out = out.float() if self.skip_gate is None else out.float() * self.skip_gate
             out = out + skip.float()  # (B, pred_len, c_out)
         if self.revin is not None:
             out = self.revin.denormalise(out.float(), mean, std)
+            if raw_skip:  # Informer's part on the window's scale, without its level: the skip brings that
+                out = out - self.revin.denormalise(torch.zeros_like(out[:, :1]), mean, std)
+        if raw_skip:
+            out = out.float() + skip.float()
         return out
 
     def _forecast(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor,
