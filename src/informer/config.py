@@ -27,7 +27,7 @@ EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
 MODEL_KINDS = ("informer", "linear", "repeat")
 NORMS = ("none", "revin", "last")
-SKIPS = ("none", "linear", "gated", "linear-raw")
+SKIPS = ("none", "linear", "gated", "linear-raw", "gated-raw")
 
 
 _SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}

@@ -163,6 +163,16 @@ def test_raw_linear_skip_with_informer_silenced_is_dlinear_and_its_level_is_lear
     assert (shifted - (_forecast(model, inputs) + 100.0)).abs().max() > 1e-2
 
 
+def test_gated_raw_skip_starts_as_dlinear_of_the_window_as_given_and_learns_the_gate():
+    model = _model(norm="revin", skip="gated-raw", moving_avg=5)
+    inputs = _inputs(3.0, 10.0)
+    with torch.no_grad():
+        torch.testing.assert_close(_forecast(model, inputs), model.linear_skip(*inputs))
+    out = model.train()(*inputs, generator=torch.Generator().manual_seed(3))
+    out.square().mean().backward()
+    assert model.skip_gate.grad is not None and model.skip_gate.grad.abs() > 0
+
+
 def test_gated_skip_starts_as_the_linear_forecast_and_learns_the_gate():
     model = _model(norm="revin", skip="gated", moving_avg=5).train()
     linear_only = _model(norm="revin", skip="linear", moving_avg=5).eval()
@@ -274,7 +284,7 @@ def test_lengths_that_are_not_whole_patches_are_padded(channel_independent):
 def test_bad_options_are_refused():
     with pytest.raises(ConfigError, match="norm must be one of none, revin, last"):
         ModelConfig(norm="batch")
-    with pytest.raises(ConfigError, match="skip must be one of none, linear, gated, linear-raw"):
+    with pytest.raises(ConfigError, match="skip must be one of none, linear, gated, linear-raw, gated-raw"):
         ModelConfig(skip="dlinear")
     with pytest.raises(ConfigError, match="needs model.norm"):
         ModelConfig(norm_affine=True)

@@ -206,7 +206,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                             "so the attention layers learn what a linear map misses; gated: the same with "
                             "Informer's part scaled by a learned factor that starts at 0; linear-raw: DLinear of the "
                             "input before --norm, so the linear part keeps the data's level and Informer "
-                            "forecasts the rest on the window's scale (default: none, as published)")
+                            "forecasts the rest on the window's scale; gated-raw: linear-raw with the learned "
+                            "factor of gated (default: none, as published)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

@@ -77,7 +77,9 @@ class Informer(nn.Module):
             (the window's scale is kept, its mean or last value is not added back): the linear map
             brings the level, with what it learned of the training split's range (its values
             revert to the mean over long horizons, where a window's own level does not), and
-            Informer forecasts the rest relative to the window. ``"none"``, the published model.
+            Informer forecasts the rest relative to the window. ``"gated-raw"``: the same, with
+            Informer's part scaled by a learned scalar that starts at 0. ``"none"``, the
+            published model.
         patch_len: ``P`` consecutive steps (all channels of them) make one token, embedded
             together and forecast together (PatchTST's patches, without overlap): the encoder
             and decoder see ``P`` times fewer tokens; each token's time features are its first
@@ -203,7 +205,7 @@ class Informer(nn.Module):
         self.linear_skip = (Linear(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len,
                                    moving_avg=min(moving_avg, seq_len), label_len=label_len, freq=freq)
                             if skip != "none" else None)
-        self.skip_gate = nn.Parameter(torch.zeros(())) if skip == "gated" else None
+        self.skip_gate = nn.Parameter(torch.zeros(())) if skip in ("gated", "gated-raw") else None
 
     kind = "informer"
     trainable = True
@@ -288,7 +290,7 @@ class Informer(nn.Module):
             ValueError: if an input does not have the shape :meth:`input_shapes` gives.
         """
         self._check_inputs(x_enc, x_mark_enc, x_dec, x_mark_dec)
-        raw_skip = self._settings.get("skip") == "linear-raw"
+        raw_skip = self._settings.get("skip") in ("linear-raw", "gated-raw")
         skip = None
         if raw_skip:  # DLinear on the window as given, before --norm: it keeps the data's level
             skip = self.linear_skip(x_enc, x_mark_enc, x_dec, x_mark_dec)
@@ -327,7 +329,8 @@ class Informer(nn.Module):
             if raw_skip:  # Informer's part on the window's scale, without its level: the skip brings that
                 out = out - self.revin.denormalise(torch.zeros_like(out[:, :1]), mean, std)
         if raw_skip:
-            out = out.float() + skip.float()
+            out = out.float() if self.skip_gate is None else out.float() * self.skip_gate
+            out = out + skip.float()
         return out
 
     def _forecast(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor,
