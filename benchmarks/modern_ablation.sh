@@ -10,9 +10,16 @@ search() {
   informer benchmark lookback96 --datasets "${DATASETS:-ETTh1}" --horizons "${HORIZONS:-96}" --models modern \
     --results benchmarks/results/modern_search.jsonl --doc docs/benchmark.md --search --no-progress "$@"
 }
+# Against the preset of version 0.4 (--skip linear, which these rows now state):
+V04=(--set model.skip=linear)
 search --set model.skip=none                                      # no linear skip
+search "${V04[@]}" --set model.channel_independent=false          # channels mixed
+search "${V04[@]}" --set model.norm=none                          # no RevIN
+search "${V04[@]}" --set train.lr=0.0001 --set train.epochs=6     # the published training
+search "${V04[@]}" --set model.d_model=512 --set model.n_heads=8 --set model.d_ff=2048 --set model.dropout=0.05  # published width
+search "${V04[@]}" --set model.patch_len=1                        # one token per step (slow: ~7x per step)
+# Against the preset of version 0.5 (--skip linear-raw); skip=none above is the same row for both
+search --set model.skip=linear                                    # the skip on the normalised window
 search --set model.channel_independent=false                      # channels mixed
 search --set model.norm=none                                      # no RevIN
 search --set train.lr=0.0001 --set train.epochs=6                 # the published training
-search --set model.d_model=512 --set model.n_heads=8 --set model.d_ff=2048 --set model.dropout=0.05  # published width
-search --set model.patch_len=1                                    # one token per step (slow: ~7x per step)

@@ -47,3 +47,10 @@ search --set model.patch_len=24 --set model.skip=linear  # the preset as chosen
 #    is 1.15: the training split's level carries information that a window's own level drops.
 for h in 96 192 336 720; do HORIZONS=$h search --set model.skip=linear-raw; done
 for h in 720 336 96 192; do HORIZONS=$h search --set model.skip=gated-raw; done
+# 10. Rows at horizon 720 against the preset of version 0.4 (--skip linear, stated where it was implied)
+for change in model.norm=none model.dropout=0.3 model.norm=last; do
+  HORIZONS=720 search --set model.skip=linear --set "$change"
+done
+HORIZONS=720 search --set model.skip=none
+HORIZONS=720 search --set model.skip=gated
+HORIZONS=96 search --set model.skip=linear --set model.norm=last
