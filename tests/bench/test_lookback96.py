@@ -109,3 +109,35 @@ def test_a_search_writes_only_its_own_table_even_for_the_presets_own_run(tmp_pat
     text = doc.read_text()
     assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text and "| modern |" not in text.split("search")[0]
     assert "(the preset) | 0.7200 | 0.4300" in text
+
+
+def test_a_changed_preset_does_not_pass_its_older_lines_off_as_its_own(tmp_path, monkeypatch):
+    from informer.bench import lookback96
+
+    job = Job("ETTh1", 96, "modern")
+    line = {"dataset": "ETTh1", "horizon": 96, "model": "modern", "seed": job.seed, "precision": job.precision,
+            "mse": 0.38, "mae": 0.40, "train_seconds": 90.0,
+            "preset_values": lookback96.preset_values("modern", ())}
+    assert lookback96.line_key(line) == job.key() and lookback96.is_current(line)
+    changed = {section: dict(values) for section, values in lookback96.PRESETS["modern"].items()}
+    changed["model"]["skip"] = "gated"
+    monkeypatch.setitem(lookback96.PRESETS, "modern", changed)
+    assert lookback96.line_key(line) != job.key() and not lookback96.is_current(line)  # to run again
+    assert "| modern |" not in benchmark_table([line])
+    doc = tmp_path / "benchmark.md"
+    lookback96.write_doc(doc, [line, dict(line, model="linear", preset_values={})])
+    assert "1 more line ran a preset's earlier settings and is left out" in doc.read_text()
+    # a line that states the old value in its overrides is the same run under the new preset
+    stated = dict(line, overrides=["model.skip=linear-raw"])
+    restated = Job("ETTh1", 96, "modern", overrides=("model.skip=linear-raw",))
+    assert lookback96.line_key(stated) == restated.key()
+
+
+def test_lines_from_before_preset_values_stand_for_todays_preset():
+    from informer.bench import lookback96
+
+    legacy = {"dataset": "ETTh1", "horizon": 96, "model": "modern", "seed": 2021, "precision": "fp32",
+              "overrides": ["model.skip=linear"]}
+    assert lookback96.is_current(legacy)
+    assert lookback96.line_key(legacy) == Job("ETTh1", 96, "modern", overrides=("model.skip=linear",)).key()
+    assert lookback96.recorded_values(legacy)["model"]["skip"] == "linear"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
 import statistics
 from collections.abc import Callable, Iterable
@@ -29,7 +30,7 @@ from informer.bench.reproduce import (
     run_series,
     train_or_pick_up,
 )
-from informer.config import RunConfig, apply_overrides
+from informer.config import PRESETS, RunConfig, apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ class Job:
         return label
 
     def key(self) -> tuple:
-        return (self.dataset, self.horizon, self.model, self.seed, self.precision, tuple(sorted(self.overrides)))
+        return (self.dataset, self.horizon, self.model, self.seed, self.precision, tuple(sorted(self.overrides)),
+                _canonical(preset_values(self.preset, self.overrides)))
 
     def config(self) -> RunConfig:
         payload: dict = {
@@ -100,9 +102,35 @@ class Job:
         return RunConfig.from_dict(payload, source=f"lookback96 {self.model}")
 
 
+def preset_values(preset: str | None, overrides: Iterable[str] = ()) -> dict:
+    """The settings a run takes from its preset, with its ``--set`` changes applied: what makes
+    two runs of one name the same run. A line records them, so a preset that changes later does
+    not pass its older lines off as its own."""
+    values = {section: dict(settings) for section, settings in PRESETS.get(preset or "published", {}).items()}
+    return {section: settings for section, settings in apply_overrides(values, list(overrides)).items() if settings}
+
+
+def _canonical(values: dict) -> str:
+    return json.dumps(values, sort_keys=True)
+
+
+def recorded_values(line: dict) -> dict:
+    """The preset values a line ran with; a line from before they were recorded states every
+    change from today's preset in its overrides, so today's preset stands in for it."""
+    if "preset_values" in line:
+        return line["preset_values"]
+    return preset_values(MODELS.get(line["model"], (None, None))[1], line.get("overrides", ()))
+
+
+def is_current(line: dict) -> bool:
+    """Whether a line ran what its name runs today (the preset may have changed since)."""
+    model = MODELS.get(line["model"], (None, None))[1]
+    return _canonical(recorded_values(line)) == _canonical(preset_values(model, line.get("overrides", ())))
+
+
 def line_key(line: dict) -> tuple:
     return (line["dataset"], line["horizon"], line["model"], line["seed"], line["precision"],
-            tuple(sorted(line.get("overrides", ()))))
+            tuple(sorted(line.get("overrides", ()))), _canonical(recorded_values(line)))
 
 
 def plan(*, datasets: Iterable[str] = ("ETTh1", "ETTm1", "weather"), horizons: Iterable[int] = HORIZONS,
@@ -135,6 +163,7 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
     }
     if job.overrides:
         line["overrides"] = list(job.overrides)
+    line["preset_values"] = preset_values(job.preset, job.overrides)
     return line
 
 
@@ -163,7 +192,7 @@ def _fmt(values: list[float]) -> str:
 def benchmark_table(lines: list[dict]) -> str:
     """Markdown: per data set and model, MSE / MAE per horizon and their average over the four
     horizons (mean ± std over seeds), the cost, and the literature's averages."""
-    lines = [line for line in lines if not line.get("overrides")]
+    lines = [line for line in lines if not line.get("overrides") and is_current(line)]
     out = []
     for dataset in [d for d in DATASETS if any(line["dataset"] == d for line in lines)]:
         refs = REFERENCES.get(dataset, {})
@@ -215,11 +244,15 @@ def write_doc(path: Path, lines: list[dict]) -> None:
     without ``--set``, the search table from runs with it), each between its markers; the rest
     stays as written."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# The look-back-96 benchmark\n"
-    plain = [line for line in lines if not line.get("overrides")]
+    plain = [line for line in lines if not line.get("overrides") and is_current(line)]
+    stale = sum(1 for line in lines if not line.get("overrides") and not is_current(line))
     changed = [line for line in lines if line.get("overrides")]
     if plain:
+        earlier = (f" {stale} more line{'s' if stale != 1 else ''} ran a preset's earlier settings and "
+                   f"{'are' if stale != 1 else 'is'} left out." if stale else "")
         text = _replace_block(text, BEGIN, END, "\n".join([
-            f"{len(plain)} recorded run{'s' if len(plain) != 1 else ''} (`benchmarks/results/lookback96.jsonl`). "
+            f"{len(plain)} recorded run{'s' if len(plain) != 1 else ''} (`benchmarks/results/lookback96.jsonl`)."
+            f"{earlier} "
             "Scaled MSE / MAE over every test window; mean ± population std over seeds; the average is over the "
             "four horizons (per seed, then over seeds). Literature rows quote the papers' averages (not run here).",
             "", benchmark_table(plain)]))
