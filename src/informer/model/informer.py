@@ -75,9 +75,9 @@ class Informer(nn.Module):
             trick, Bachlechner et al. 2021). ``"linear-raw"``: DLinear on the encoder input as
             given, before ``norm``, added after the forecast is de-normalised without its level
             (the window's scale is kept, its mean or last value is not added back): the linear map
-            brings the level, with what it learned of the training split's range (its values
-            revert to the mean over long horizons, where a window's own level does not), and
-            Informer forecasts the rest relative to the window. ``"gated-raw"``: the same, with
+            brings the level, and can use where the window lies against the training split,
+            which a window normalised by its own statistics no longer shows; Informer forecasts
+            the rest relative to the window. ``"gated-raw"``: the same, with
             Informer's part scaled by a learned scalar that starts at 0. ``"none"``, the
             published model.
         patch_len: ``P`` consecutive steps (all channels of them) make one token, embedded
