@@ -148,6 +148,7 @@ class ModelConfig:
     channel_independent: bool = False
     skip: str = "none"
     patch_len: int = 1
+    cycle: int = 0
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
@@ -163,6 +164,8 @@ class ModelConfig:
             factor=self.factor,
             patch_len=self.patch_len,
         )
+        if self.cycle < 0:
+            raise ConfigError(f"model.cycle must be 0 (none) or a cycle length in steps, got {self.cycle!r}")
         if self.d_model % self.n_heads:
             raise ConfigError(
                 f"model.d_model ({self.d_model}) must be divisible by model.n_heads ({self.n_heads})"

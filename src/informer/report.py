@@ -81,7 +81,7 @@ def run_data(run: Run) -> PreparedData:
         DataError: when the run's data file is gone or no longer fits the run.
     """
     config = replace(run.config.data, cols=run.columns, target=run.target, freq=run.freq)
-    return prepare(config, embed=run.config.model.embed, scaler=run.scaler, require=("test",))
+    return prepare(config, embed=run.config.model.embed, cycle=run.config.model.cycle, scaler=run.scaler, require=("test",))
 
 
 def check_choices(run: Run, data: PreparedData, windows: Sequence[int], columns: Sequence[str] | None

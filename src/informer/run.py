@@ -111,6 +111,7 @@ class Run:
     def evaluate(self, split: str = "test", data: str | None = None) -> dict:
         """Metrics over every window of ``split`` (``val`` or ``test``) of the run's data or ``data``."""
         prepared = self._pinned(data, lambda config: prepare(config, embed=self.config.model.embed,
+                                                             cycle=self.config.model.cycle,
                                                              scaler=self.scaler, require=(split,)))
         _check_frequency(prepared.series, self.freq)
         return _evaluate(self, prepared, split)
@@ -221,7 +222,7 @@ def train(
     def prepared() -> PreparedData:
         _check_kind_settings(config)
         _check_processes(config, job)
-        data = prepare(config.data, embed=config.model.embed)
+        data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
         if path is not None and job.main:
             rundir.check_output_dir(path, overwrite=overwrite)
             rundir.check_free_space(path, _bytes_needed(config, data))
@@ -329,7 +330,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         if state.world_size != job.world_size:
             raise CheckpointError(f"{path}: was trained on {state.world_size} process(es); resume it with as "
                                   f"many (informer train --nproc {state.world_size} --resume {path})")
-        return prepare(config.data, embed=config.model.embed)
+        return prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
 
     data = distributed.together(job, prepared)
     if job.main:

@@ -109,7 +109,7 @@ def _model_and_batches(spec: dict):
 
     data_config = DataConfig(**spec.get("data", {}))
     model_config = ModelConfig(**spec.get("model", {}))
-    data = prepare(data_config, embed=model_config.embed)
+    data = prepare(data_config, embed=model_config.embed, cycle=model_config.cycle)
     torch.manual_seed(0)
     model = build_forecaster(
         model_config, enc_in=data.n_columns, c_out=len(data.output_columns), seq_len=data_config.seq_len,

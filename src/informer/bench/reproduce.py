@@ -259,7 +259,7 @@ def estimate_seconds(job: Job) -> float:
     from informer.training.loop import make_optimizer, train_step
 
     config = job.config()
-    data = prepare(config.data, embed=config.model.embed)
+    data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
     device = resolve_device(config.train.device)
     d = config.data
     model = build_forecaster(config.model, enc_in=data.n_columns, c_out=len(data.output_columns),

@@ -79,6 +79,16 @@ def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int
 
 # --- argument types ---------------------------------------------------------------------------
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -117,7 +127,7 @@ MODEL_FLAGS = {
     name: ("model", name)
     for name in ("kind", "d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn",
                  "embed", "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "moving_avg",
-                 "individual", "norm", "norm_affine", "channel_independent", "skip", "patch_len")
+                 "individual", "norm", "norm_affine", "channel_independent", "skip", "patch_len", "cycle")
 }
 TRAIN_FLAGS = {
     name: ("train", name)
@@ -201,6 +211,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="P consecutive steps make one token (as PatchTST): P times fewer tokens in the "
                             "encoder and decoder; lengths that are not multiples of P are padded inside the "
                             "model (default: 1, one token per step, as published)")
+    group.add_argument("--cycle", type=non_negative_int, metavar="P",
+                       help="learn a pattern of P steps per channel (CycleNet's residual cycle: 24 for a daily "
+                            "cycle of hourly data, 96 of 15-minute data, 168 for a weekly one), taken out of the "
+                            "input and put back into the forecast at each step's position in it (default: 0, "
+                            "none, as published)")
     group.add_argument("--skip", choices=SKIPS,
                        help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
                             "so the attention layers learn what a linear map misses; gated: the same with "

@@ -32,10 +32,10 @@ def explained_batch(args: argparse.Namespace):
         run = load_run(args.run_dir)
         config, model, scaler = run.config, run.model, run.scaler
         data_config = replace(config.data, cols=run.columns, target=run.target, freq=run.freq)
-        data = prepare(data_config, embed=config.model.embed, scaler=scaler, require=("test",))
+        data = prepare(data_config, embed=config.model.embed, cycle=config.model.cycle, scaler=scaler, require=("test",))
     else:
         config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS})
-        data = prepare(config.data, embed=config.model.embed, require=("test",))
+        data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle, require=("test",))
         torch.manual_seed(config.train.seed)
         d = config.data
         model = build_forecaster(config.model, enc_in=data.n_columns, c_out=len(data.output_columns),

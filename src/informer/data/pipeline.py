@@ -73,13 +73,15 @@ def prepare(
     config: DataConfig,
     *,
     embed: str = "timeF",
+    cycle: int = 0,
     scaler: Scaler | None = None,
     require: tuple[str, ...] = SPLIT_NAMES,
 ) -> PreparedData:
     """Load the data ``config`` names and get it ready for windows.
 
     ``embed`` picks the time features (``timeF``: continuous; ``fixed``/``learned``: calendar
-    fields). ``scaler``, when given (a trained run's), is used instead of fitting one on the
+    fields); ``cycle`` > 0 adds each step's position in a cycle of that many steps as one more
+    column (a model with ``--cycle``). ``scaler``, when given (a trained run's), is used instead of fitting one on the
     train rows; the series must then have its columns. ``require`` names the splits that must
     hold at least one window (evaluating one split of new data needs only that one).
 
@@ -104,5 +106,5 @@ def prepare(
             f"{series.source}: columns {list(series.columns)} differ from the run's {list(scaler.columns)}"
         )
     scaled = scale(series.values, scaler).astype(np.float32)
-    marks = time_marks(series.dates, series.letter, embed)
+    marks = time_marks(series.dates, series.letter, embed, cycle=cycle, freq=series.freq)
     return PreparedData(config, series, borders, scaler, scaled, marks)

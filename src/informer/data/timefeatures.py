@@ -9,12 +9,20 @@ Two encodings:
   ``month (1-12), day (1-31), weekday (0-6), hour (0-23), minute // 15 (0-3)``, the row indices
   into the embedding tables. The published code keeps only the first four for hourly data;
   we always give five (the model reads the fifth only for minute-level data).
+
+With a cycle (``--cycle P``, :func:`cycle_phase`), one more column follows either encoding: each
+step's position in a cycle of ``P`` steps (0 .. P - 1), which the model strips off and uses to
+look up its learned cycle.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.tseries import offsets
+from pandas.tseries.frequencies import to_offset
+
+from informer.errors import ConfigError
 
 
 def _second_of_minute(index: pd.DatetimeIndex) -> np.ndarray:
@@ -96,12 +104,75 @@ def calendar_fields(dates: pd.DatetimeIndex) -> np.ndarray:
     return np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1)  # (L, 5)
 
 
-def time_marks(dates: pd.DatetimeIndex, letter: str, embed: str) -> np.ndarray:
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def _months(dates: pd.DatetimeIndex) -> np.ndarray:
+    return (np.asarray(dates.year, dtype=np.int64) - 1970) * 12 + np.asarray(dates.month, dtype=np.int64) - 1
+
+
+def step_numbers(dates: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """Each timestamp's step count since 1970-01-01 at frequency ``freq``: int64 (L,).
+
+    The count depends only on the timestamp, so a step has the same number in every file and in
+    the forecast future (hourly data: hours since the epoch; monthly: months; business days:
+    weekdays). Steps are counted in units of the frequency's multiple (``15min``: quarter hours).
+
+    Raises:
+        ConfigError: for a frequency that has no fixed step count (business hours, semi-months).
+    """
+    dates = pd.DatetimeIndex(dates)
+    if dates.tz is not None:
+        dates = dates.tz_localize(None)
+    offset = to_offset(freq)
+    n = max(1, offset.n)
+    if isinstance(offset, offsets.Day):  # a Tick in pandas 2, not in pandas 3
+        return ((dates - _EPOCH) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64) // n
+    if isinstance(offset, offsets.Tick):
+        return ((dates - _EPOCH) // pd.Timedelta(offset)).to_numpy(dtype=np.int64)
+    if isinstance(offset, offsets.Week):
+        return ((dates - _EPOCH) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64) // (7 * n)
+    if isinstance(offset, offsets.BusinessDay):
+        days = np.asarray(dates.values, dtype="datetime64[D]")
+        return np.busday_count(np.datetime64("1970-01-01"), days).astype(np.int64) // n
+    if isinstance(offset, (offsets.MonthBegin, offsets.MonthEnd)):
+        return _months(dates) // n
+    if isinstance(offset, (offsets.QuarterBegin, offsets.QuarterEnd)):
+        return _months(dates) // (3 * n)
+    if isinstance(offset, (offsets.YearBegin, offsets.YearEnd)):
+        return _months(dates) // (12 * n)
+    raise ConfigError(f"--cycle needs a frequency with a fixed step (seconds to years, business days); "
+                      f"{freq!r} has none: leave --cycle at 0")
+
+
+def cycle_phase(dates: pd.DatetimeIndex, freq: str, period: int) -> np.ndarray:
+    """Each timestamp's position in a cycle of ``period`` steps, int64 (L,) in ``[0, period)``.
+
+    The position is the step count since 1970-01-01 (:func:`step_numbers`) modulo ``period``:
+    hourly data with period 24 gives the hour of the day, 15-minute data with period 96 the
+    quarter hour of the day, hourly data with period 168 the hour of the week (counted from the
+    epoch's Thursday), monthly data with period 12 the month (0 for January).
+    """
+    if not isinstance(period, int) or isinstance(period, bool) or period < 1:
+        raise ConfigError(f"the cycle must be a positive number of steps, got {period!r}")
+    return np.mod(step_numbers(dates, freq), period)
+
+
+def time_marks(dates: pd.DatetimeIndex, letter: str, embed: str, *, cycle: int = 0,
+               freq: str | None = None) -> np.ndarray:
     """The ``x_mark`` array the model's temporal embedding ``embed`` expects, float32 (L, F).
 
     Calendar fields are stored as float32 so that one tensor type serves every embedding;
-    they are exact small integers.
+    they are exact small integers. With ``cycle`` > 0 one more column follows: each step's
+    :func:`cycle_phase` at frequency ``freq`` (exact small integers too).
     """
     if embed == "timeF":
-        return continuous_time_features(dates, letter)
-    return calendar_fields(dates).astype(np.float32)
+        marks = continuous_time_features(dates, letter)
+    else:
+        marks = calendar_fields(dates).astype(np.float32)
+    if cycle:
+        if freq is None:
+            raise ValueError("time_marks with a cycle needs the data's frequency (freq)")
+        phase = cycle_phase(dates, freq, cycle).astype(np.float32)
+        marks = np.concatenate([marks, phase[:, None]], axis=1)
+    return marks

@@ -49,9 +49,12 @@ def window_end(series: TimeSeries, at: str | pd.Timestamp | None) -> int:
 
 
 def forecast_window(
-    series: TimeSeries, *, end: int, scaler: Scaler, embed: str, seq_len: int, label_len: int, pred_len: int
+    series: TimeSeries, *, end: int, scaler: Scaler, embed: str, seq_len: int, label_len: int, pred_len: int,
+    cycle: int = 0,
 ) -> tuple[Batch, pd.DatetimeIndex]:
     """The one-window batch that ends at row ``end`` (exclusive), and the future timestamps.
+
+    ``embed`` and ``cycle`` pick the time features as :func:`~informer.data.pipeline.prepare` does.
 
     Returns:
         ``((x (1, seq_len, C), known (1, label_len, C), x_mark (1, seq_len, F),
@@ -69,8 +72,9 @@ def forecast_window(
     decoder_dates = encoder_dates[seq_len - label_len :].append(future)
     x = torch.from_numpy(history)[None]  # (1, seq_len, C)
     known = x[:, seq_len - label_len :]  # (1, label_len, C)
-    x_mark = torch.from_numpy(time_marks(encoder_dates, series.letter, embed))[None]  # (1, seq_len, F)
-    y_mark = torch.from_numpy(time_marks(decoder_dates, series.letter, embed))[None]  # (1, label+pred, F)
+    marks = {"cycle": cycle, "freq": series.freq}
+    x_mark = torch.from_numpy(time_marks(encoder_dates, series.letter, embed, **marks))[None]  # (1, seq_len, F)
+    y_mark = torch.from_numpy(time_marks(decoder_dates, series.letter, embed, **marks))[None]  # (1, label+pred, F)
     return (x, known, x_mark, y_mark), future
 
 
@@ -102,8 +106,10 @@ def forecast_frame(
     Raises:
         DataError: if fewer than ``seq_len`` rows precede the forecast start or ``at`` is unknown.
     """
+    forecaster = unwrap(model)
     batch, future = forecast_window(series, end=window_end(series, at), scaler=scaler, embed=embed,
-                                    seq_len=seq_len, label_len=label_len, pred_len=unwrap(model).pred_len)
+                                    seq_len=seq_len, label_len=label_len, pred_len=forecaster.pred_len,
+                                    cycle=forecaster.settings.get("cycle", 0))
     was_training = model.training
     model.eval()
     try:

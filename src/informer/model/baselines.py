@@ -29,6 +29,7 @@ from informer.config import ModelConfig
 from informer.data.timefeatures import TIMEF_FEATURES, timef_width
 from informer.data.windows import window_shapes
 from informer.errors import ConfigError
+from informer.model.cycle import Cycle
 
 
 def decompose(x: Tensor, moving_avg: int) -> tuple[Tensor, Tensor]:
@@ -88,7 +89,8 @@ class _Baseline(nn.Module):
         """Shapes of the four inputs for a batch (marks as ``timeF`` columns; only x_enc is read)."""
         s = self._settings
         return window_shapes(batch_size, seq_len=s["seq_len"], label_len=s["label_len"], pred_len=s["pred_len"],
-                             enc_in=s["enc_in"], dec_in=s["enc_in"], marks=timef_width(s["freq"]))
+                             enc_in=s["enc_in"], dec_in=s["enc_in"],
+                             marks=timef_width(s["freq"]) + (s.get("cycle", 0) > 0))
 
     def _check_x_enc(self, x_enc: Tensor) -> None:
         want = (self._settings["seq_len"], self._settings["enc_in"])
@@ -175,6 +177,9 @@ class Linear(_Baseline):
         individual: one pair of maps per output channel instead of one pair shared by all.
         label_len: known steps of the (ignored) decoder input, for :meth:`input_shapes`.
         freq: paper letter of the data frequency, for the (ignored) time features' width.
+        cycle: ``P`` > 0 learns a pattern of ``P`` steps per output channel, subtracted from the
+            window and added to the forecast at each step's position in the cycle (the last
+            time-feature column; :class:`~informer.model.cycle.Cycle`, CycleNet with DLinear's maps).
 
     Raises:
         ConfigError: (a ``ValueError``) for a non-positive size, ``c_out > enc_in``,
@@ -183,14 +188,17 @@ class Linear(_Baseline):
 
     kind = "linear"
     trainable = True
-    config_fields = ("moving_avg", "individual")
+    config_fields = ("moving_avg", "individual", "cycle")
 
     def __init__(self, *, enc_in: int, c_out: int, seq_len: int, pred_len: int, moving_avg: int = 25,
-                 individual: bool = False, label_len: int = 0, freq: str = "h") -> None:
+                 individual: bool = False, label_len: int = 0, freq: str = "h", cycle: int = 0) -> None:
         if not isinstance(individual, bool):
             raise ConfigError(f"individual must be true or false, got {individual!r}")
+        if not isinstance(cycle, int) or isinstance(cycle, bool) or cycle < 0:
+            raise ConfigError(f"cycle must be 0 (none) or a cycle length in steps, got {cycle!r}")
+        # the cycle is recorded only when used: the settings of earlier runs stay as they were
         super().__init__(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, moving_avg=moving_avg,
-                         individual=individual, label_len=label_len, freq=freq)
+                         individual=individual, label_len=label_len, freq=freq, **({"cycle": cycle} if cycle else {}))
         if moving_avg > seq_len:
             raise ConfigError(f"`moving_avg` ({moving_avg}) is longer than `seq_len` ({seq_len}): the trend would "
                               f"mostly average padding; choose `moving_avg` <= {seq_len}")
@@ -200,23 +208,30 @@ class Linear(_Baseline):
         channels = c_out if individual else None
         self.seasonal = _TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
         self.trend = _TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
+        self.cycle = Cycle(cycle, c_out) if cycle else None
 
     @classmethod
     def from_config(cls, config: ModelConfig, *, enc_in: int, c_out: int, seq_len: int, label_len: int,
                     pred_len: int, freq: str) -> "Linear":
         """The model for ``config.moving_avg`` / ``config.individual`` and the data's widths and lengths."""
         return cls(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, moving_avg=config.moving_avg,
-                   individual=config.individual, label_len=label_len, freq=freq)
+                   individual=config.individual, label_len=label_len, freq=freq, cycle=config.cycle)
 
     def forward(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor, *,
                 generator: torch.Generator | None = None) -> Tensor:
-        """The forecast (B, pred_len, c_out) from x_enc (B, seq_len, enc_in); other inputs are ignored.
+        """The forecast (B, pred_len, c_out) from x_enc (B, seq_len, enc_in); the time features
+        are read only for a cycle's positions (their last column), the decoder input not at all.
 
         Raises:
             ValueError: if x_enc is not (B, seq_len, enc_in).
         """
         self._check_x_enc(x_enc)
         outputs = x_enc[:, :, -self._settings["c_out"]:]  # (B, seq_len, c_out)
+        if self.cycle is not None:
+            outputs = outputs - self.cycle.at(Cycle.split(x_mark_enc)[1])
         seasonal, trend = decompose(outputs, self._settings["moving_avg"])  # (B, seq_len, c_out) each
         forecast = self.seasonal(seasonal.transpose(1, 2)) + self.trend(trend.transpose(1, 2))  # (B, c_out, pred_len)
-        return forecast.transpose(1, 2).contiguous()  # (B, pred_len, c_out)
+        forecast = forecast.transpose(1, 2)  # (B, pred_len, c_out)
+        if self.cycle is not None:
+            forecast = forecast + self.cycle.at(Cycle.split(x_mark_dec)[1][:, -self.pred_len:])
+        return forecast.contiguous()

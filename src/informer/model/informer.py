@@ -22,6 +22,7 @@ from informer.data.windows import window_shapes
 from informer.errors import ConfigError
 from informer.model.attention import ProbSparseAttention
 from informer.model.baselines import Linear
+from informer.model.cycle import Cycle
 from informer.model.decoder import Decoder
 from informer.model.embedding import DataEmbedding
 from informer.model.encoder import Encoder, EncoderStack
@@ -30,11 +31,11 @@ from informer.model.normalisation import RevIN
 # The ModelConfig fields Informer reads (the others belong to other model kinds).
 _ARCHITECTURE = ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
                  "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "norm", "norm_affine",
-                 "channel_independent", "skip", "moving_avg", "patch_len")
+                 "channel_independent", "skip", "moving_avg", "patch_len", "cycle")
 # Options beyond the published model: recorded in settings only when used, so the settings (and
 # the checksum stored with the weights) of a published-architecture run are as they always were.
 _BEYOND_PUBLISHED = {"norm": "none", "norm_affine": False, "channel_independent": False, "skip": "none",
-                     "moving_avg": 25, "patch_len": 1}
+                     "moving_avg": 25, "patch_len": 1, "cycle": 0}
 
 
 class Informer(nn.Module):
@@ -86,6 +87,12 @@ class Informer(nn.Module):
             step's. Lengths that are not multiples of ``P`` are padded: the encoder input and
             the known decoder steps in front with their first step, the placeholders behind
             (the extra forecast steps are dropped). 1, one token per step, is the published model.
+        cycle: ``P`` > 0 learns a pattern of ``P`` steps per channel
+            (:class:`~informer.model.cycle.Cycle`, CycleNet's residual cycle forecasting): it is
+            subtracted from the encoder input and the known decoder steps, before everything
+            else, and added to the forecast, after everything else. The time features then carry
+            one more column, each step's position in the cycle
+            (:func:`informer.data.timefeatures.cycle_phase`). 0, the published model, has none.
 
     Raises:
         ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
@@ -122,6 +129,7 @@ class Informer(nn.Module):
         skip: str = "none",
         moving_avg: int = 25,
         patch_len: int = 1,
+        cycle: int = 0,
     ) -> None:
         super().__init__()
         architecture = ModelConfig(
@@ -147,6 +155,7 @@ class Informer(nn.Module):
             skip=skip,
             moving_avg=moving_avg,
             patch_len=patch_len,
+            cycle=cycle,
         )
         _check_data_settings(
             enc_in=enc_in, dec_in=dec_in, c_out=c_out, seq_len=seq_len, label_len=label_len, pred_len=pred_len
@@ -206,6 +215,7 @@ class Informer(nn.Module):
                                    moving_avg=min(moving_avg, seq_len), label_len=label_len, freq=freq)
                             if skip != "none" else None)
         self.skip_gate = nn.Parameter(torch.zeros(())) if skip in ("gated", "gated-raw") else None
+        self.cycle = Cycle(cycle, enc_in) if cycle else None
 
     kind = "informer"
     trainable = True
@@ -231,7 +241,8 @@ class Informer(nn.Module):
         """Shapes of the four inputs for a batch (calendar embeddings also accept extra columns)."""
         s = self._settings
         return window_shapes(batch_size, seq_len=s["seq_len"], label_len=s["label_len"], pred_len=s["pred_len"],
-                             enc_in=s["enc_in"], dec_in=s["dec_in"], marks=self.enc_embedding.n_features)
+                             enc_in=s["enc_in"], dec_in=s["dec_in"],
+                             marks=self.enc_embedding.n_features + (self.cycle is not None))
 
     def kept_queries(self) -> dict[str, Tensor]:
         """Indices (B, H, U) of the queries each ProbSparse attention kept in the last forward.
@@ -290,6 +301,15 @@ class Informer(nn.Module):
             ValueError: if an input does not have the shape :meth:`input_shapes` gives.
         """
         self._check_inputs(x_enc, x_mark_enc, x_dec, x_mark_dec)
+        cycle = None
+        if self.cycle is not None:  # the learned cycle out of the known steps, before anything else
+            label_len = self._settings["label_len"]
+            x_mark_enc, phase_enc = Cycle.split(x_mark_enc)
+            x_mark_dec, phase_dec = Cycle.split(x_mark_dec)
+            x_enc = x_enc - self.cycle.at(phase_enc)
+            known = x_dec[:, :label_len] - self.cycle.at(phase_dec[:, :label_len])  # the placeholders stay zero
+            x_dec = torch.cat([known, x_dec[:, label_len:]], dim=1)
+            cycle = self.cycle.at(phase_dec[:, label_len:], self._settings["c_out"])  # (B, pred_len, c_out)
         raw_skip = self._settings.get("skip") in ("linear-raw", "gated-raw")
         skip = None
         if raw_skip:  # DLinear on the window as given, before --norm: it keeps the data's level
@@ -331,6 +351,8 @@ class Informer(nn.Module):
         if raw_skip:
             out = out.float() if self.skip_gate is None else out.float() * self.skip_gate
             out = out + skip.float()
+        if cycle is not None:  # and back into the forecast, after everything else
+            out = out.float() + cycle
         return out
 
     def _forecast(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor,
