@@ -148,7 +148,7 @@ class ModelConfig:
     channel_independent: bool = False
     skip: str = "none"
     patch_len: int = 1
-    cycle: int = 0
+    cycle: int | str = 0  # steps, or "auto": the data's natural cycle (informer.data.timefeatures.natural_cycle)
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
@@ -164,8 +164,9 @@ class ModelConfig:
             factor=self.factor,
             patch_len=self.patch_len,
         )
-        if self.cycle < 0:
-            raise ConfigError(f"model.cycle must be 0 (none) or a cycle length in steps, got {self.cycle!r}")
+        if self.cycle != "auto" and (not isinstance(self.cycle, int) or isinstance(self.cycle, bool)
+                                     or self.cycle < 0):
+            raise ConfigError(f"model.cycle must be 0 (none), a cycle length in steps or auto, got {self.cycle!r}")
         if self.d_model % self.n_heads:
             raise ConfigError(
                 f"model.d_model ({self.d_model}) must be divisible by model.n_heads ({self.n_heads})"

@@ -229,6 +229,7 @@ def train(
         return data
 
     data = distributed.together(job, prepared)
+    config = replace(config, model=data.resolved(config.model))  # --cycle auto: config.json says which
     if job.main:
         _warn_if_busy(device)
     return _train_into(path if job.main else None, config, data, device, progress=progress, log_every=log_every,
@@ -349,7 +350,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
 
 def _build(config: RunConfig, data: PreparedData) -> nn.Module:
     d = config.data
-    return build_forecaster(config.model, enc_in=data.n_columns, c_out=len(data.output_columns),
+    return build_forecaster(data.resolved(config.model), enc_in=data.n_columns, c_out=len(data.output_columns),
                             seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len, freq=data.series.letter)
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from informer.config import ModelConfig, RunConfig
-from informer.data.timefeatures import cycle_phase, time_marks
+from informer.data.timefeatures import cycle_phase, natural_cycle, time_marks
 from informer.errors import ConfigError
 from informer.model.baselines import Linear
 from informer.model.informer import Informer, build_model
@@ -70,6 +70,13 @@ def test_the_cycle_is_one_more_time_feature_column():
     np.testing.assert_array_equal(with_cycle[:, :-1], plain)
     np.testing.assert_array_equal(with_cycle[:, -1], dates.hour)
     assert time_marks(dates, "h", "fixed", cycle=24, freq="h").shape == (30, 6)
+
+
+@pytest.mark.parametrize(("freq", "cycle"), [("h", 24), ("15min", 96), ("10min", 144), ("2h", 12), ("min", 1440),
+                                              ("s", 0), ("7h", 0), ("D", 7), ("B", 5), ("W-SUN", 0), ("MS", 12),
+                                              ("ME", 12), ("QS-JAN", 4), ("YS-JAN", 0)])
+def test_auto_picks_the_natural_cycle_of_the_frequency(freq, cycle):
+    assert natural_cycle(freq) == cycle
 
 
 # --- the model -----------------------------------------------------------------------------------
@@ -151,9 +158,10 @@ def test_the_cycle_is_a_saved_setting_and_the_published_settings_stay_as_they_we
     assert model.input_shapes(2)["x_mark_enc"] == (2, 24, 5)  # four hourly features and the position
 
 
-def test_a_negative_cycle_is_a_config_error():
+@pytest.mark.parametrize("cycle", [-1, "weekly", 2.5, True])
+def test_a_cycle_that_is_no_length_is_a_config_error(cycle):
     with pytest.raises(ConfigError, match="model.cycle"):
-        ModelConfig(cycle=-1)
+        ModelConfig(cycle=cycle)
 
 
 # --- a run ---------------------------------------------------------------------------------------
@@ -196,3 +204,15 @@ def test_a_run_with_a_cycle_learns_it_and_forecasts_from_its_directory(tmp_path,
     resting = forecast["load"].to_numpy()[(hours < 7) | (hours >= 19)]
     assert working.mean() - resting.mean() > 6  # the future's working hours are where the data has them
     assert reloaded.evaluate()["mse"] == pytest.approx(run.metrics["mse"], rel=1e-5)
+
+
+def test_auto_resolves_to_the_data_s_cycle_and_the_run_records_it(tmp_path):
+    path = _square_wave_csv(tmp_path / "meters.csv")
+    config = RunConfig.from_dict({
+        "data": {"data": path, "features": "S", "seq_len": 12, "label_len": 6, "pred_len": 6},
+        "model": {"kind": "linear", "cycle": "auto", "moving_avg": 5}, "train": {"epochs": 1},
+    })
+    run = train(config, out=tmp_path / "run")
+    assert run.config.model.cycle == 24
+    assert load_run(tmp_path / "run").config.model.cycle == 24
+    assert run.model.cycle.pattern.shape == (24, 1)

@@ -112,7 +112,7 @@ def _model_and_batches(spec: dict):
     data = prepare(data_config, embed=model_config.embed, cycle=model_config.cycle)
     torch.manual_seed(0)
     model = build_forecaster(
-        model_config, enc_in=data.n_columns, c_out=len(data.output_columns), seq_len=data_config.seq_len,
+        data.resolved(model_config), enc_in=data.n_columns, c_out=len(data.output_columns), seq_len=data_config.seq_len,
         label_len=data_config.label_len, pred_len=data_config.pred_len, freq=data.series.letter,
     )
     loader = DataLoader(data.dataset("train"), batch_size=spec.get("batch_size", 32), shuffle=True,

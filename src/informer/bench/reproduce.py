@@ -262,7 +262,7 @@ def estimate_seconds(job: Job) -> float:
     data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
     device = resolve_device(config.train.device)
     d = config.data
-    model = build_forecaster(config.model, enc_in=data.n_columns, c_out=len(data.output_columns),
+    model = build_forecaster(data.resolved(config.model), enc_in=data.n_columns, c_out=len(data.output_columns),
                              seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len,
                              freq=data.series.letter).to(device)
     batch_size = config.train.batch_size

@@ -79,13 +79,16 @@ def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int
 
 # --- argument types ---------------------------------------------------------------------------
 
-def non_negative_int(text: str) -> int:
+def cycle_length(text: str) -> int | str:
+    """``--cycle``: ``auto`` or a whole number of steps, 0 for none."""
+    if text.strip().lower() == "auto":
+        return "auto"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected auto or a whole number of steps (0: none), got {text!r}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {value}")
+        raise argparse.ArgumentTypeError(f"expected auto or a whole number of steps (0: none), got {value}")
     return value
 
 
@@ -211,11 +214,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="P consecutive steps make one token (as PatchTST): P times fewer tokens in the "
                             "encoder and decoder; lengths that are not multiples of P are padded inside the "
                             "model (default: 1, one token per step, as published)")
-    group.add_argument("--cycle", type=non_negative_int, metavar="P",
+    group.add_argument("--cycle", type=cycle_length, metavar="P",
                        help="learn a pattern of P steps per channel (CycleNet's residual cycle: 24 for a daily "
                             "cycle of hourly data, 96 of 15-minute data, 168 for a weekly one), taken out of the "
-                            "input and put back into the forecast at each step's position in it (default: 0, "
-                            "none, as published)")
+                            "input and put back into the forecast at each step's position in it; auto: a day of "
+                            "steps for data sampled more often than daily, 7 for daily, 12 for monthly data "
+                            "(default: 0, none, as published)")
     group.add_argument("--skip", choices=SKIPS,
                        help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
                             "so the attention layers learn what a linear map misses; gated: the same with "

@@ -38,7 +38,7 @@ def explained_batch(args: argparse.Namespace):
         data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle, require=("test",))
         torch.manual_seed(config.train.seed)
         d = config.data
-        model = build_forecaster(config.model, enc_in=data.n_columns, c_out=len(data.output_columns),
+        model = build_forecaster(data.resolved(config.model), enc_in=data.n_columns, c_out=len(data.output_columns),
                                  seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len,
                                  freq=data.series.letter)
     dataset = data.dataset("test")

@@ -1,6 +1,6 @@
 """The whole data path in one call: load -> split -> scale -> time features -> windows.
 
->>> from informer.config import DataConfig
+>>> from informer.config import DataConfig, ModelConfig
 >>> data = prepare(DataConfig(data="ETTh1", seq_len=96, label_len=48, pred_len=24))
 >>> data.window_counts()
 {'train': 8521, 'val': 2857, 'test': 2857}
@@ -9,15 +9,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from informer.config import DataConfig
+from informer.config import DataConfig, ModelConfig
 from informer.data.loading import TimeSeries, load_series
 from informer.data.scaling import Scaler, fit_scaler, scale
 from informer.data.splits import SPLIT_NAMES, Borders, length_advice, split_borders
-from informer.data.timefeatures import time_marks
+from informer.data.timefeatures import natural_cycle, time_marks
 from informer.data.windows import WindowDataset
 from informer.errors import DataError
 
@@ -41,7 +42,8 @@ class PreparedData:
     borders: Borders
     scaler: Scaler
     scaled: np.ndarray  # (N, C) float32
-    marks: np.ndarray  # (N, F) float32
+    marks: np.ndarray  # (N, F) float32 (F + 1 with a cycle: its positions last)
+    cycle: int = 0  # the cycle the marks carry positions of (``auto`` resolved), 0 for none
 
     @property
     def n_columns(self) -> int:
@@ -51,6 +53,10 @@ class PreparedData:
     def output_columns(self) -> tuple[str, ...]:
         """The columns the model predicts: all for M, the target for S and MS."""
         return self.series.columns[target_columns(self.config.features)]
+
+    def resolved(self, model: ModelConfig) -> ModelConfig:
+        """``model`` with the cycle these marks carry (``--cycle auto`` resolved for this data)."""
+        return model if model.cycle == self.cycle else dataclasses.replace(model, cycle=self.cycle)
 
     def window_counts(self) -> dict[str, int]:
         c = self.config
@@ -73,7 +79,7 @@ def prepare(
     config: DataConfig,
     *,
     embed: str = "timeF",
-    cycle: int = 0,
+    cycle: int | str = 0,
     scaler: Scaler | None = None,
     require: tuple[str, ...] = SPLIT_NAMES,
 ) -> PreparedData:
@@ -81,7 +87,8 @@ def prepare(
 
     ``embed`` picks the time features (``timeF``: continuous; ``fixed``/``learned``: calendar
     fields); ``cycle`` > 0 adds each step's position in a cycle of that many steps as one more
-    column (a model with ``--cycle``). ``scaler``, when given (a trained run's), is used instead of fitting one on the
+    column (a model with ``--cycle``; ``auto``: the data's natural cycle,
+    :func:`~informer.data.timefeatures.natural_cycle`, kept in ``PreparedData.cycle``). ``scaler``, when given (a trained run's), is used instead of fitting one on the
     train rows; the series must then have its columns. ``require`` names the splits that must
     hold at least one window (evaluating one split of new data needs only that one).
 
@@ -106,5 +113,7 @@ def prepare(
             f"{series.source}: columns {list(series.columns)} differ from the run's {list(scaler.columns)}"
         )
     scaled = scale(series.values, scaler).astype(np.float32)
+    if cycle == "auto":
+        cycle = natural_cycle(series.freq)
     marks = time_marks(series.dates, series.letter, embed, cycle=cycle, freq=series.freq)
-    return PreparedData(config, series, borders, scaler, scaled, marks)
+    return PreparedData(config, series, borders, scaler, scaled, marks, cycle)

@@ -158,6 +158,36 @@ def cycle_phase(dates: pd.DatetimeIndex, freq: str, period: int) -> np.ndarray:
     return np.mod(step_numbers(dates, freq), period)
 
 
+# The longest cycle ``--cycle auto`` learns: one day of minutes. A day of seconds (86,400
+# positions per channel) is more table than data; such series get no cycle unless asked for one.
+MAX_AUTO_CYCLE = 1440
+
+
+def natural_cycle(freq: str) -> int:
+    """The cycle ``--cycle auto`` picks for data at ``freq``: one day of steps for data sampled
+    more often than daily (24 for hourly data, 96 for 15-minute, 144 for 10-minute, up to a day
+    of minutes), a week for daily data (7; 5 for business days), a year for monthly (12) and
+    quarterly (4) data; 0 (none) where no such whole number exists (weekly and yearly data, a
+    step that does not divide a day).
+    """
+    offset = to_offset(freq)
+    n = max(1, offset.n)
+    day = pd.Timedelta(days=1)
+    if isinstance(offset, offsets.Day):
+        return 7 // n if 7 % n == 0 and n < 7 else 0
+    if isinstance(offset, offsets.Tick):
+        step = pd.Timedelta(offset)
+        steps = day // step
+        return int(steps) if day % step == pd.Timedelta(0) and 2 <= steps <= MAX_AUTO_CYCLE else 0
+    if isinstance(offset, offsets.BusinessDay):
+        return 5 // n if 5 % n == 0 and n < 5 else 0
+    if isinstance(offset, (offsets.MonthBegin, offsets.MonthEnd)):
+        return 12 // n if 12 % n == 0 and n < 12 else 0
+    if isinstance(offset, (offsets.QuarterBegin, offsets.QuarterEnd)):
+        return 4 // n if 4 % n == 0 and n < 4 else 0
+    return 0
+
+
 def time_marks(dates: pd.DatetimeIndex, letter: str, embed: str, *, cycle: int = 0,
                freq: str | None = None) -> np.ndarray:
     """The ``x_mark`` array the model's temporal embedding ``embed`` expects, float32 (L, F).
