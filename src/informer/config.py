@@ -207,6 +207,7 @@ class TrainConfig:
     amp: str = "off"
     num_workers: int = 0
     checkpoint_activations: bool = False
+    linear_lr: float | None = None  # the linear parts' learning rate (Informer's skip, a cycle); None: lr
 
     def __post_init__(self) -> None:
         if isinstance(self.amp, bool):  # before 0.3: amp true meant the device's half precision
@@ -221,6 +222,8 @@ class TrainConfig:
         _one_of("train", "device", self.device, DEVICES)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError(f"train.seed must be a non-negative integer, got {self.seed!r}")
+        if self.linear_lr is not None and not self.linear_lr > 0:
+            raise ConfigError(f"train.linear_lr must be a positive number, got {self.linear_lr!r}")
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
             raise ConfigError(f"train.num_workers must be a non-negative integer, got {self.num_workers!r}")
 

@@ -216,3 +216,41 @@ def test_auto_resolves_to_the_data_s_cycle_and_the_run_records_it(tmp_path):
     assert run.config.model.cycle == 24
     assert load_run(tmp_path / "run").config.model.cycle == 24
     assert run.model.cycle.pattern.shape == (24, 1)
+
+
+# --- the linear parts' learning rate -----------------------------------------------------------
+
+def test_linear_lr_gives_the_skip_and_the_cycle_their_own_learning_rate():
+    from informer.training.loop import make_optimizer
+
+    model = _informer(cycle=24)
+    optimizer = make_optimizer(model, lr=1e-3, linear_lr=5e-3)
+    network, linear = optimizer.param_groups
+    assert network["lr"] == pytest.approx(1e-3) and linear["lr"] == pytest.approx(5e-3)
+    linear_ids = {id(p) for p in [*model.linear_skip.parameters(), *model.cycle.parameters()]}
+    assert {id(p) for p in linear["params"]} == linear_ids
+    assert len(network["params"]) + len(linear["params"]) == len(list(model.parameters()))
+    assert len(make_optimizer(model, lr=1e-3).param_groups) == 1
+
+
+def _skip_run(tmp_path, name, **train_options):
+    path = _square_wave_csv(tmp_path / "meters.csv")
+    config = RunConfig.from_dict({
+        "preset": "modern",
+        "data": {"data": path, "features": "S", "seq_len": 12, "label_len": 6, "pred_len": 6},
+        "model": {"d_model": 16, "n_heads": 2, "d_ff": 32, "e_layers": 1, "d_layers": 1, "cycle": 24},
+        "train": {"epochs": 3, "batch_size": 16, **train_options},
+    })
+    return train(config, out=tmp_path / name)
+
+
+def test_a_linear_lr_equal_to_lr_changes_nothing_and_another_changes_only_through_training(tmp_path):
+    plain = _skip_run(tmp_path, "plain")
+    same = _skip_run(tmp_path, "same", linear_lr=1e-3)  # the modern preset's lr
+    faster = _skip_run(tmp_path, "faster", linear_lr=1e-2)
+    assert same.metrics["mse"] == pytest.approx(plain.metrics["mse"], rel=1e-6)
+    assert faster.metrics["mse"] != pytest.approx(plain.metrics["mse"], rel=1e-3)
+    assert load_run(tmp_path / "faster").config.train.linear_lr == pytest.approx(1e-2)
+    # the cycle moved further with the larger rate
+    moved = {name: run.model.cycle.pattern.abs().mean().item() for name, run in (("plain", plain), ("faster", faster))}
+    assert moved["faster"] > moved["plain"]

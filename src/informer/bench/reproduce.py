@@ -278,7 +278,7 @@ def estimate_seconds(job: Job) -> float:
     eval_batches = math.ceil(windows["val"] / batch_size) + math.ceil(windows["test"] / batch_size)
     if not model.trainable:
         return eval_seconds * math.ceil(windows["test"] / batch_size)
-    optimizer = make_optimizer(model, lr=config.train.lr)
+    optimizer = make_optimizer(model, lr=config.train.lr, linear_lr=config.train.linear_lr)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype(device, config.train.amp) == torch.float16)
 
     def step_once() -> None:

@@ -135,7 +135,7 @@ MODEL_FLAGS = {
 TRAIN_FLAGS = {
     name: ("train", name)
     for name in ("epochs", "batch_size", "lr", "lradj", "patience", "loss", "seed", "itr", "device", "amp",
-                 "num_workers", "checkpoint_activations")
+                 "num_workers", "checkpoint_activations", "linear_lr")
 }
 SETTING_FLAGS = {**DATA_FLAGS, **MODEL_FLAGS, **TRAIN_FLAGS}
 
@@ -237,6 +237,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"maximum epochs (default: {t.epochs}; linear: 10; repeat: none)")
     group.add_argument("--batch-size", type=positive_int, help=f"batch size (default: {t.batch_size})")
     group.add_argument("--lr", type=float, help=f"learning rate (default: {t.lr}; linear: 0.005)")
+    group.add_argument("--linear-lr", type=float, metavar="LR",
+                       help="learning rate of the linear parts (Informer's --skip DLinear, a --cycle); "
+                            "they follow --lradj with the rest (default: --lr)")
     group.add_argument("--lradj", choices=LR_SCHEDULES,
                        help="type1: halve from epoch 3; type2: the published table (default: type1)")
     group.add_argument("--patience", type=positive_int, help=f"early-stopping patience (default: {t.patience})")

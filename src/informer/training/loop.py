@@ -67,13 +67,31 @@ def split_loss(model: nn.Module, data: PreparedData, split: str, *, config: Trai
     return total / count
 
 
-def make_optimizer(model: nn.Module, *, lr: float) -> torch.optim.Optimizer:
+# The modules of a model that are linear maps beside the network: Informer's DLinear skip and a
+# learned cycle (``train.linear_lr`` sets their learning rate).
+LINEAR_PARTS = ("linear_skip", "cycle")
+
+
+def make_optimizer(model: nn.Module, *, lr: float, linear_lr: float | None = None) -> torch.optim.Optimizer:
     """Adam, as published; the fused kernel where this torch has it (same update, a third of
-    the time of the default on the CPU)."""
+    the time of the default on the CPU).
+
+    With ``linear_lr``, the parameters of the model's linear parts (:data:`LINEAR_PARTS`) form
+    a second group whose learning rate is ``linear_lr`` where the others' is ``lr`` (the group's
+    ``lr_scale``, kept through the schedule: both halve together)."""
+    groups: list[dict] = [{"params": list(model.parameters())}]
+    if linear_lr is not None:
+        linear = {id(p) for name in LINEAR_PARTS if isinstance(getattr(model, name, None), nn.Module)
+                  for p in getattr(model, name).parameters()}
+        if linear:
+            groups = [{"params": [p for p in model.parameters() if id(p) not in linear]},
+                      {"params": [p for p in model.parameters() if id(p) in linear], "lr_scale": linear_lr / lr}]
+    for group in groups:
+        group["lr"] = lr * group.get("lr_scale", 1.0)
     try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+        return torch.optim.Adam(groups, lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older torch: no fused Adam for this device
-        return torch.optim.Adam(model.parameters(), lr=lr)
+        return torch.optim.Adam(groups, lr=lr)
 
 
 def train_step(
@@ -158,7 +176,7 @@ def fit(
     net = model
     if job.enabled:
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    optimizer = make_optimizer(model, lr=config.lr)
+    optimizer = make_optimizer(model, lr=config.lr, linear_lr=config.linear_lr)
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and amp_dtype(device, config.amp) == torch.float16)
     criterion = loss_function(config.loss)
     stopper = EarlyStopping(config.patience)
@@ -190,7 +208,7 @@ def fit(
     for epoch in range(first_epoch, config.epochs + 1):
         rate = learning_rate(epoch, base=config.lr, schedule=config.lradj)
         for group in optimizer.param_groups:
-            group["lr"] = rate
+            group["lr"] = rate * group.get("lr_scale", 1.0)
         if sampler is not None:
             sampler.set_epoch(epoch)
         model.train()
