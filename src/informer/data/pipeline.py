@@ -1,6 +1,6 @@
 """The whole data path in one call: load -> split -> scale -> time features -> windows.
 
->>> from informer.config import DataConfig, ModelConfig
+>>> from informer.config import DataConfig
 >>> data = prepare(DataConfig(data="ETTh1", seq_len=96, label_len=48, pred_len=24))
 >>> data.window_counts()
 {'train': 8521, 'val': 2857, 'test': 2857}
@@ -88,8 +88,8 @@ def prepare(
     ``embed`` picks the time features (``timeF``: continuous; ``fixed``/``learned``: calendar
     fields); ``cycle`` > 0 adds each step's position in a cycle of that many steps as one more
     column (a model with ``--cycle``; ``auto``: the data's natural cycle,
-    :func:`~informer.data.timefeatures.natural_cycle`, kept in ``PreparedData.cycle``). ``scaler``, when given (a trained run's), is used instead of fitting one on the
-    train rows; the series must then have its columns. ``require`` names the splits that must
+    :func:`~informer.data.timefeatures.natural_cycle`, kept in ``PreparedData.cycle``).
+    ``scaler``, when given (a trained run's), is used instead of fitting one on the train rows; the series must then have its columns. ``require`` names the splits that must
     hold at least one window (evaluating one split of new data needs only that one).
 
     Raises:

@@ -194,8 +194,6 @@ class Linear(_Baseline):
                  individual: bool = False, label_len: int = 0, freq: str = "h", cycle: int = 0) -> None:
         if not isinstance(individual, bool):
             raise ConfigError(f"individual must be true or false, got {individual!r}")
-        if not isinstance(cycle, int) or isinstance(cycle, bool) or cycle < 0:
-            raise ConfigError(f"cycle must be 0 (none) or a cycle length in steps, got {cycle!r}")
         # the cycle is recorded only when used: the settings of earlier runs stay as they were
         super().__init__(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, moving_avg=moving_avg,
                          individual=individual, label_len=label_len, freq=freq, **({"cycle": cycle} if cycle else {}))

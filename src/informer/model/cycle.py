@@ -18,11 +18,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from informer.errors import ConfigError
+
 
 class Cycle(nn.Module):
     """A learned pattern of ``period`` steps for each of ``channels`` channels (zeros at first)."""
 
     def __init__(self, period: int, channels: int) -> None:
+        if not isinstance(period, int) or isinstance(period, bool) or period < 1:
+            raise ConfigError(f"cycle must be 0 (none) or a cycle length in steps, got {period!r}")
         super().__init__()
         self.pattern = nn.Parameter(torch.zeros(period, channels))  # (P, C)
 

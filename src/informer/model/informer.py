@@ -301,7 +301,7 @@ class Informer(nn.Module):
             ValueError: if an input does not have the shape :meth:`input_shapes` gives.
         """
         self._check_inputs(x_enc, x_mark_enc, x_dec, x_mark_dec)
-        cycle = None
+        restored = None
         if self.cycle is not None:  # the learned cycle out of the known steps, before anything else
             label_len = self._settings["label_len"]
             x_mark_enc, phase_enc = Cycle.split(x_mark_enc)
@@ -309,7 +309,7 @@ class Informer(nn.Module):
             x_enc = x_enc - self.cycle.at(phase_enc)
             known = x_dec[:, :label_len] - self.cycle.at(phase_dec[:, :label_len])  # the placeholders stay zero
             x_dec = torch.cat([known, x_dec[:, label_len:]], dim=1)
-            cycle = self.cycle.at(phase_dec[:, label_len:], self._settings["c_out"])  # (B, pred_len, c_out)
+            restored = self.cycle.at(phase_dec[:, label_len:], self._settings["c_out"])  # (B, pred_len, c_out)
         raw_skip = self._settings.get("skip") in ("linear-raw", "gated-raw")
         skip = None
         if raw_skip:  # DLinear on the window as given, before --norm: it keeps the data's level
@@ -351,8 +351,8 @@ class Informer(nn.Module):
         if raw_skip:
             out = out.float() if self.skip_gate is None else out.float() * self.skip_gate
             out = out + skip.float()
-        if cycle is not None:  # and back into the forecast, after everything else
-            out = out.float() + cycle
+        if restored is not None:  # and back into the forecast, after everything else
+            out = out.float() + restored
         return out
 
     def _forecast(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor,
