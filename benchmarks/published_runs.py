@@ -12,6 +12,13 @@ become one JSON line.
         --data-dir ../shared/data/ETT --runs 2 --threads 1 -- --model informer --data ETTh1 --features M \\
         --seq_len 96 --label_len 48 --pred_len 48 --e_layers 2 --d_layers 1 --attn prob --des Exp
 
+``--seed S`` calls ``torch.manual_seed(S)`` before the published program starts (runs ``S, S+1, ...``):
+its model is then built from the same random numbers as this package's model with seed ``S``, so the
+two start from identical weights (checked for ETTh1 M 96/48/48 in docs/results.md); its batch order
+and dropout masks still come from its own draws.
+
+``--log-dir DIR`` keeps each run's output in a file there as it prints it (a run takes hours).
+
 ``--from-log FILE`` records a run whose output was saved by running that same command line by hand
 (``python -u main_informer.py ... > FILE``) instead of training again.
 """
@@ -32,6 +39,8 @@ from pathlib import Path
 EPOCH = re.compile(r"Epoch: (\d+), Steps: (\d+) \| Train Loss: ([\d.eE+-]+) Vali Loss: ([\d.eE+-]+) "
                    r"Test Loss: ([\d.eE+-]+)")
 FINAL = re.compile(r"mse:([\d.eE+-]+), mae:([\d.eE+-]+)")
+SEEDED = ("import runpy, sys, torch; torch.manual_seed({seed}); sys.argv[0] = 'main_informer.py'; "
+          "runpy.run_path('main_informer.py', run_name='__main__')")
 OUT = Path(__file__).parent / "results" / "published_runs.jsonl"
 
 
@@ -62,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, help="the folder holding the CSV (its --root_path)")
     parser.add_argument("--runs", type=int, default=1, help="runs (each a new unseeded draw)")
     parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS for the runs")
+    parser.add_argument("--seed", type=int, help="torch.manual_seed before each run (S, S+1, ...; default: none)")
+    parser.add_argument("--log-dir", type=Path, help="write each run's output to a file there as it runs")
     parser.add_argument("--from-log", type=Path, help="record the output of a run made by hand instead")
     parser.add_argument("--commit", help="the published commit, when the checkout has no .git (git archive)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"JSON-lines file (default: {OUT})")
@@ -80,15 +91,27 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         if log is None:
             print(f"published run {index}/{len(logs)}: main_informer.py {' '.join(flags)}", file=sys.stderr)
-            done = subprocess.run([args.python, "-u", "main_informer.py", *flags, "--itr", "1"], cwd=args.published,
-                                  env=env, capture_output=True, text=True)
-            text, seconds = done.stdout + done.stderr, round(time.perf_counter() - started, 1)
+            command = [args.python, "-u", "main_informer.py", *flags, "--itr", "1"]
+            if args.seed is not None:  # the same program, with the global generator seeded first
+                command[2:3] = ["-c", SEEDED.format(seed=args.seed + index - 1)]
+            output = args.log_dir / f"published_{index}_{os.getpid()}.log" if args.log_dir else None
+            if output is not None:  # its output as it comes, to follow a run of hours
+                output.parent.mkdir(parents=True, exist_ok=True)
+                with open(output, "w", encoding="utf-8") as handle:
+                    done = subprocess.run(command, cwd=args.published, env=env, stdout=handle,
+                                          stderr=subprocess.STDOUT)
+                text = output.read_text(encoding="utf-8", errors="replace")
+            else:
+                done = subprocess.run(command, cwd=args.published, env=env, capture_output=True, text=True)
+                text = done.stdout + done.stderr
+            seconds = round(time.perf_counter() - started, 1)
             if done.returncode != 0:
                 print(f"published run {index} failed (exit {done.returncode}):\n{text[-2000:]}", file=sys.stderr)
                 return 1
         else:
             text, seconds = log.read_text(encoding="utf-8", errors="replace"), None
-        line = {"flags": flags, **parse(text), "seconds": seconds, "threads": args.threads,
+        seed = None if args.seed is None or log is not None else args.seed + index - 1
+        line = {"flags": flags, "seed": seed, **parse(text), "seconds": seconds, "threads": args.threads,
                 "source": "log of the same command" if log is not None else "this script",
                 "published_commit": args.commit or _commit(args.published), "machine": platform.processor() or platform.machine(),
                 "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
