@@ -14,6 +14,14 @@ programs differ, for one preset (a line of the published scripts, ETTh1 M 96/48/
     apart the weights are at the end. ``--double`` runs both in float64: if the two compute the
     same thing, their distance shrinks by orders of magnitude (float32's rounding differences,
     amplified by training, are then the only cause of the distance in float32).
+``dropout N``
+    With identical weights, run one batch ``N`` times through each model in training mode (new
+    dropout masks and ProbSparse samples each time) and measure how far each output lies from
+    the model's evaluation-mode output: the mean squared distance, with its standard error. Where
+    the two models drop out the same activations at the same rate, the two means agree within
+    their errors; a dropout missing or added anywhere would move one of them. ``--factor 25``
+    makes ProbSparse keep every query (25 * ceil(ln 96) > 96), so that its random key samples
+    change nothing and the distance is dropout's alone.
 ``evaluate CHECKPOINT``
     Load a checkpoint that the published program saved (``checkpoints/<setting>/checkpoint.pth``)
     into our model (``from_published``) and evaluate it with this package's data, windows, scaling
@@ -24,8 +32,9 @@ code is not part of this project: check it out anywhere outside it and pass ``--
 checks import its model from there (they need only torch).
 
     git -C /work/.mirror/zhouhaoyi+Informer2020/repo archive HEAD | tar -x -C /tmp/Informer2020
-    python benchmarks/published_parity.py --published /tmp/Informer2020 init --seed 2023
-    python benchmarks/published_parity.py --published /tmp/Informer2020 steps 100 --seed 2023
+    python benchmarks/published_parity.py --published /tmp/Informer2020 --seed 2023 init
+    python benchmarks/published_parity.py --published /tmp/Informer2020 --seed 2023 steps 100
+    python benchmarks/published_parity.py --published /tmp/Informer2020 --seed 2023 dropout 100
     python benchmarks/published_parity.py --published /tmp/Informer2020 evaluate \\
         /tmp/Informer2020/checkpoints/informer_ETTh1_ftM_sl96_ll48_pl48_..._0/checkpoint.pth
 """
@@ -59,9 +68,10 @@ def _preset(dataset: str, features: str, pred_len: int):
     return matches[0]
 
 
-def _setup(preset, *, seed: int, attn: str, dropout: float | None = None):
+def _setup(preset, *, seed: int, attn: str, dropout: float | None = None, factor: int | None = None):
     """Our config, prepared data and the published constructor's arguments for ``preset``."""
     overrides = () if dropout is None else (f"model.dropout={dropout}",)
+    overrides += () if factor is None else (f"model.factor={factor}",)
     config = Job(preset, seed=seed, attn=attn, overrides=overrides).config()
     data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
     m = config.model
@@ -156,6 +166,34 @@ def check_steps(published_model, preset, args) -> dict:
             "largest_weight_difference": difference, "where": name, "relative_update_difference": update}
 
 
+def check_dropout(published_model, preset, args) -> dict:
+    config, data, sizes, settings = _setup(preset, seed=args.seed, attn=args.attn, factor=args.factor)
+    ours = _ours(config, data, preset, args.seed)
+    published = _published(published_model, sizes, settings, args.seed)
+    loader = torch.utils.data.DataLoader(data.dataset("train"), batch_size=config.train.batch_size, shuffle=True,
+                                         generator=torch.Generator().manual_seed(args.seed))
+    x, y, x_mark, y_mark = (t.float() for t in next(iter(loader)))
+    dec_inp = torch.cat([y[:, :preset.label_len], torch.zeros_like(y[:, -preset.pred_len:])], dim=1)
+    result = {"check": "dropout", "seed": args.seed, "draws": args.count, "dropout": settings["dropout"],
+              "factor": settings["factor"]}
+    with torch.no_grad():
+        for name, model in (("published", published), ("ours", ours)):
+            model.eval()
+            torch.manual_seed(0)
+            reference = model(x, x_mark, dec_inp, y_mark)
+            model.train()
+            distances = []
+            for draw in range(args.count):
+                torch.manual_seed(draw + 1)
+                distances.append(float((model(x, x_mark, dec_inp, y_mark) - reference).pow(2).mean()))
+            values = torch.tensor(distances, dtype=torch.float64)
+            mean, error = float(values.mean()), float(values.std() / len(values) ** 0.5)
+            result[name] = {"mean_squared_distance": mean, "standard_error": error}
+            print(f"{name}: training-mode outputs lie {mean:.4g} +- {error:.2g} (mean squared distance) from the "
+                  f"evaluation-mode output, over {args.count} draws")
+    return result
+
+
 def check_evaluate(published_model, preset, args) -> dict:
     config, data, sizes, settings = _setup(preset, seed=args.seed, attn=args.attn)
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
@@ -184,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     steps = checks.add_parser("steps", help="the same training steps from the same weights?")
     steps.add_argument("count", type=int, help="Adam steps")
     steps.add_argument("--double", action="store_true", help="both in float64 (rounding differences shrink)")
+    dropout = checks.add_parser("dropout", help="the same dropout, measured by its effect on the outputs?")
+    dropout.add_argument("count", type=int, help="forward passes in training mode per model")
+    dropout.add_argument("--factor", type=int, help="ProbSparse's factor (25 keeps every query of 96 steps: "
+                         "no sampling noise, only dropout's)")
     evaluate = checks.add_parser("evaluate", help="a published checkpoint evaluated by this package")
     evaluate.add_argument("checkpoint", type=Path)
     args = parser.parse_args(argv)
@@ -193,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 
     preset = _preset(args.dataset, args.features, args.pred_len)
     started = time.perf_counter()
-    check = {"init": check_init, "steps": check_steps, "evaluate": check_evaluate}[args.check]
+    check = {"init": check_init, "steps": check_steps, "dropout": check_dropout,
+             "evaluate": check_evaluate}[args.check]
     line = {"preset": preset.name, "attn": args.attn, **check(published_model, preset, args),
             "threads": torch.get_num_threads(), "seconds": round(time.perf_counter() - started, 1),
             "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
