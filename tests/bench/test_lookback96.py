@@ -62,6 +62,21 @@ def test_search_table_ranks_by_validation():
     assert "d_model=128" in rows[0] and "dropout=0.3" in rows[1]
 
 
+def test_search_summary_averages_complete_settings_over_horizons_then_seeds():
+    from informer.bench.lookback96 import search_summary
+
+    def line(change, horizon, seed, val, test):
+        return {"dataset": "ETTh1", "horizon": horizon, "model": "modern", "overrides": [change], "seed": seed,
+                "val_mse": val, "mse": test, "version": "0.6.0", "epochs": 5, "best_epoch": 3, "train_seconds": 60.0}
+
+    lines = [line("train.lr=0.0003", h, s, 1.0 + i + (s - 2021), 0.5) for i, h in enumerate((96, 192, 336, 720))
+             for s in (2021, 2022)]
+    lines += [line("model.cycle=24", h, 2021, 0.1, 0.1) for h in (96, 192, 336)]  # 720 missing: left out
+    rows = search_summary(lines).splitlines()[2:]
+    assert len(rows) == 1 and "train.lr=0.0003 | 0.6.0 | 2 | 3.000 ± 0.500 | 0.500 ± 0.000 |" in rows[0]
+    assert search_summary(lines[-3:]) == ""
+
+
 def test_cli_refuses_unknown_data_and_lists_runs(tmp_path, capsys):
     assert main(["benchmark", "lookback96", "--datasets", "WTH", "--dry-run"]) == 2
     assert "not part of this protocol" in capsys.readouterr().err
@@ -89,12 +104,13 @@ def test_the_doc_keeps_each_generated_block_to_its_own_lines(tmp_path):
     doc = tmp_path / "benchmark.md"
     plain = {"dataset": "ETTh1", "horizon": 96, "model": "linear", "seed": 2021, "precision": "fp32", "mse": 0.39,
              "mae": 0.41, "train_seconds": 3.0}
-    search = dict(plain, model="modern", overrides=["model.d_model=32"], val_mse=0.7, epochs=3, best_epoch=2)
+    search = dict(plain, model="modern", overrides=["model.d_model=32"], val_mse=0.7, epochs=3, best_epoch=2,
+                  version="0.6.0")
     write_doc(doc, [plain])
     write_doc(doc, [search])  # the search file's lines: the benchmark table stays
     text = doc.read_text()
     assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text
-    assert SEARCH_BEGIN in text and "model.d_model=32 | 0.7000 | 0.3900" in text
+    assert SEARCH_BEGIN in text and "model.d_model=32 | 0.6.0 | 2021 | 0.7000 | 0.3900" in text
 
 
 def test_a_search_writes_only_its_own_table_even_for_the_presets_own_run(tmp_path):
@@ -108,7 +124,7 @@ def test_a_search_writes_only_its_own_table_even_for_the_presets_own_run(tmp_pat
     write_search_doc(doc, [preset_run])
     text = doc.read_text()
     assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text and "| modern |" not in text.split("search")[0]
-    assert "(the preset) | 0.7200 | 0.4300" in text
+    assert "(the preset) |  | 2021 | 0.7200 | 0.4300" in text
 
 
 def test_a_changed_preset_does_not_pass_its_older_lines_off_as_its_own(tmp_path, monkeypatch):

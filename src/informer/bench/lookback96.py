@@ -229,13 +229,21 @@ def benchmark_table(lines: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _search_block(lines: list[dict], what: str) -> str:
+    summary = search_summary(lines)
+    parts = [f"{len(lines)} run{'s' if len(lines) != 1 else ''} {what}, ranked by validation MSE (what is "
+             "chosen on); the test MSE is shown, not used to choose. The changes are against the preset of the "
+             "version named."]
+    if summary:
+        parts += ["", "Settings run at all four horizons, MSE averaged over them:", "", summary, "", "Every run:"]
+    return "\n".join(parts + ["", search_table(lines)])
+
+
 def write_search_doc(path: Path, lines: list[dict]) -> None:
-    """Rewrite only the search table of ``path``, from every line of a search (the preset's own
+    """Rewrite only the search tables of ``path``, from every line of a search (the preset's own
     runs, without ``--set``, included)."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# The look-back-96 benchmark\n"
-    text = _replace_block(text, SEARCH_BEGIN, SEARCH_END, "\n".join([
-        f"{len(lines)} run{'s' if len(lines) != 1 else ''} of the search, ranked by validation MSE (what is "
-        "chosen on); the test MSE is shown, not used to choose.", "", search_table(lines)]))
+    text = _replace_block(text, SEARCH_BEGIN, SEARCH_END, _search_block(lines, "of the search"))
     rundir.write_text(path, text, make_parents=True)
 
 
@@ -257,9 +265,7 @@ def write_doc(path: Path, lines: list[dict]) -> None:
             "four horizons (per seed, then over seeds). Literature rows quote the papers' averages (not run here).",
             "", benchmark_table(plain)]))
     if changed:
-        text = _replace_block(text, SEARCH_BEGIN, SEARCH_END, "\n".join([
-            f"{len(changed)} run{'s' if len(changed) != 1 else ''} with changed settings, ranked by validation MSE "
-            "(what is chosen on); the test MSE is shown, not used to choose.", "", search_table(changed)]))
+        text = _replace_block(text, SEARCH_BEGIN, SEARCH_END, _search_block(changed, "with changed settings"))
     rundir.write_text(path, text, make_parents=True)
 
 
@@ -271,15 +277,43 @@ def _replace_block(text: str, begin: str, end: str, content: str) -> str:
     return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
+def search_summary(lines: list[dict]) -> str:
+    """Markdown: each searched setting that ran at all four horizons with one seed at least, its
+    validation and test MSE averaged over the horizons (per seed, then mean ± std over seeds),
+    ranked by the validation average. Lines of one setting but another preset stay apart."""
+    groups: dict[tuple, dict[int, dict[int, dict]]] = {}
+    for line in lines:
+        if line.get("val_mse") is None:
+            continue
+        key = (line["dataset"], line["model"], tuple(line.get("overrides", ())), line.get("version", ""),
+               _canonical(recorded_values(line)))
+        groups.setdefault(key, {}).setdefault(line.get("seed", FIRST_SEED), {})[line["horizon"]] = line
+    rows = []
+    for (dataset, model, overrides, version, _), seeds in groups.items():
+        full = [by_horizon for by_horizon in seeds.values() if set(HORIZONS) <= set(by_horizon)]
+        if not full:
+            continue
+        val = [statistics.fmean(by_horizon[h]["val_mse"] for h in HORIZONS) for by_horizon in full]
+        test = [statistics.fmean(by_horizon[h]["mse"] for h in HORIZONS) for by_horizon in full]
+        rows.append((dataset, statistics.fmean(val), f"| {dataset} | {model} | {', '.join(overrides) or '(the preset)'} "
+                     f"| {version} | {len(full)} | {_fmt(val)} | {_fmt(test)} |"))
+    if not rows:
+        return ""
+    return "\n".join(["| data | model | changes (--set) | version | seeds | average val MSE | average test MSE |",
+                      "| --- | --- | --- | --- | --- | --- | --- |"] + [row for *_, row in sorted(rows)])
+
+
 def search_table(lines: list[dict]) -> str:
     """Markdown of a search: each setting's validation MSE (what was chosen on), its test MSE
-    and cost, ranked by validation MSE."""
-    rows = ["| data | horizon | model | changes (--set) | val MSE | test MSE | epochs (best) | time |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    and cost, ranked by validation MSE. The changes are against the preset of the version named
+    (the preset may have changed since)."""
+    rows = ["| data | horizon | model | changes (--set) | version | seed | val MSE | test MSE | epochs (best) | time |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for line in sorted(lines, key=lambda x: (x["dataset"], x["horizon"], x["val_mse"] or 1e9)):
         changes = ", ".join(line.get("overrides", ())) or "(the preset)"
         val = "" if line["val_mse"] is None else f"{line['val_mse']:.4f}"
-        rows.append(f"| {line['dataset']} | {line['horizon']} | {line['model']} | {changes} | {val} "
+        rows.append(f"| {line['dataset']} | {line['horizon']} | {line['model']} | {changes} "
+                    f"| {line.get('version', '')} | {line.get('seed', '')} | {val} "
                     f"| {line['mse']:.4f} | {line['epochs']} ({line['best_epoch']}) "
                     f"| {line['train_seconds'] / 60:.1f} min |")
     return "\n".join(rows)
