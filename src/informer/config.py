@@ -318,8 +318,8 @@ PRESETS: dict[str, dict[str, dict[str, object]]] = {
     "published": {},
     "modern": {
         "model": {"d_model": 64, "n_heads": 4, "d_ff": 128, "dropout": 0.1, "norm": "revin",
-                  "channel_independent": True, "patch_len": 24, "skip": "linear-raw"},
-        "train": {"lr": 1e-3, "epochs": 10, "patience": 3},
+                  "channel_independent": True, "patch_len": 24, "skip": "linear-raw", "cycle": "auto"},
+        "train": {"lr": 3e-4, "linear_lr": 5e-3, "epochs": 10, "patience": 3},
     },
 }
 

@@ -183,7 +183,7 @@ def _train(path: str, out, kind: str, cycle: int):
     config = RunConfig.from_dict({
         "preset": "modern" if kind == "informer" else "published",
         "data": {"data": path, "features": "S", "seq_len": 12, "label_len": 6, "pred_len": 24},
-        "model": model, "train": {"epochs": 8, "batch_size": 16, "lr": 0.01},
+        "model": model, "train": {"epochs": 8, "batch_size": 16, "lr": 0.01, "linear_lr": 0.01},
     })
     return train(config, out=out)
 
@@ -236,17 +236,18 @@ def test_linear_lr_gives_the_skip_and_the_cycle_their_own_learning_rate():
 def _skip_run(tmp_path, name, **train_options):
     path = _square_wave_csv(tmp_path / "meters.csv")
     config = RunConfig.from_dict({
-        "preset": "modern",
+        # the published preset (no linear_lr of its own) with the modern preset's skip and norm
         "data": {"data": path, "features": "S", "seq_len": 12, "label_len": 6, "pred_len": 6},
-        "model": {"d_model": 16, "n_heads": 2, "d_ff": 32, "e_layers": 1, "d_layers": 1, "cycle": 24},
-        "train": {"epochs": 3, "batch_size": 16, **train_options},
+        "model": {"d_model": 16, "n_heads": 2, "d_ff": 32, "e_layers": 1, "d_layers": 1, "cycle": 24,
+                  "norm": "revin", "skip": "linear-raw"},
+        "train": {"epochs": 3, "batch_size": 16, "lr": 1e-3, **train_options},
     })
     return train(config, out=tmp_path / name)
 
 
 def test_a_linear_lr_equal_to_lr_changes_nothing_and_another_changes_only_through_training(tmp_path):
     plain = _skip_run(tmp_path, "plain")
-    same = _skip_run(tmp_path, "same", linear_lr=1e-3)  # the modern preset's lr
+    same = _skip_run(tmp_path, "same", linear_lr=1e-3)  # the run's lr
     faster = _skip_run(tmp_path, "faster", linear_lr=1e-2)
     assert same.metrics["mse"] == pytest.approx(plain.metrics["mse"], rel=1e-6)
     assert faster.metrics["mse"] != pytest.approx(plain.metrics["mse"], rel=1e-3)
