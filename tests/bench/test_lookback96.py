@@ -149,11 +149,18 @@ def test_a_changed_preset_does_not_pass_its_older_lines_off_as_its_own(tmp_path,
     assert lookback96.line_key(stated) == restated.key()
 
 
-def test_lines_from_before_preset_values_stand_for_todays_preset():
+def test_lines_from_before_preset_values_ran_the_preset_of_0_5_with_their_overrides(monkeypatch):
     from informer.bench import lookback96
 
     legacy = {"dataset": "ETTh1", "horizon": 96, "model": "modern", "seed": 2021, "precision": "fp32",
               "overrides": ["model.skip=linear"]}
-    assert lookback96.is_current(legacy)
-    assert lookback96.line_key(legacy) == Job("ETTh1", 96, "modern", overrides=("model.skip=linear",)).key()
-    assert lookback96.recorded_values(legacy)["model"]["skip"] == "linear"
+    values = lookback96.recorded_values(legacy)
+    assert values["model"]["skip"] == "linear" and values["train"]["lr"] == 1e-3 and "cycle" not in values["model"]
+    plain = dict(legacy, overrides=[])
+    assert lookback96.recorded_values(plain) == lookback96.UNRECORDED_PRESETS["modern"]
+    monkeypatch.setitem(lookback96.PRESETS, "modern", lookback96.UNRECORDED_PRESETS["modern"])
+    assert lookback96.is_current(plain) and lookback96.line_key(plain) == Job("ETTh1", 96, "modern").key()
+    monkeypatch.setitem(lookback96.PRESETS, "modern", {"model": {"cycle": "auto"}})  # a later preset
+    assert not lookback96.is_current(plain) and lookback96.line_key(plain) != Job("ETTh1", 96, "modern").key()
+    linear = {"dataset": "ETTh1", "horizon": 96, "model": "linear", "seed": 2021, "precision": "fp32"}
+    assert lookback96.is_current(linear) and lookback96.line_key(linear) == Job("ETTh1", 96, "linear").key()

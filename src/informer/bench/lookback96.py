@@ -114,12 +114,28 @@ def _canonical(values: dict) -> str:
     return json.dumps(values, sort_keys=True)
 
 
+# The presets as they stood in versions 0.5 and 0.6. Lines written before lines recorded their
+# preset's values (up to version 0.4) were made to state every change from these in their
+# overrides, so these stand in for the values those lines ran with.
+UNRECORDED_PRESETS: dict[str, dict[str, dict[str, object]]] = {
+    "published": {},
+    "modern": {
+        "model": {"d_model": 64, "n_heads": 4, "d_ff": 128, "dropout": 0.1, "norm": "revin",
+                  "channel_independent": True, "patch_len": 24, "skip": "linear-raw"},
+        "train": {"lr": 1e-3, "epochs": 10, "patience": 3},
+    },
+}
+
+
 def recorded_values(line: dict) -> dict:
-    """The preset values a line ran with; a line from before they were recorded states every
-    change from today's preset in its overrides, so today's preset stands in for it."""
+    """The preset values a line ran with: as the line records them, or for a line from before
+    they were recorded, its overrides applied to the preset of versions 0.5-0.6."""
     if "preset_values" in line:
         return line["preset_values"]
-    return preset_values(MODELS.get(line["model"], (None, None))[1], line.get("overrides", ()))
+    preset = MODELS.get(line["model"], (None, None))[1] or "published"
+    values = {section: dict(settings) for section, settings in UNRECORDED_PRESETS[preset].items()}
+    return {section: settings
+            for section, settings in apply_overrides(values, list(line.get("overrides", ()))).items() if settings}
 
 
 def is_current(line: dict) -> bool:
