@@ -67,14 +67,23 @@ def test_search_summary_averages_complete_settings_over_horizons_then_seeds():
 
     def line(change, horizon, seed, val, test):
         return {"dataset": "ETTh1", "horizon": horizon, "model": "modern", "overrides": [change], "seed": seed,
-                "val_mse": val, "mse": test, "version": "0.6.0", "epochs": 5, "best_epoch": 3, "train_seconds": 60.0}
+                "val_mse": val, "mse": test, "version": "0.6.0", "precision": "fp32", "epochs": 5, "best_epoch": 3, "train_seconds": 60.0}
 
     lines = [line("train.lr=0.0003", h, s, 1.0 + i + (s - 2021), 0.5) for i, h in enumerate((96, 192, 336, 720))
              for s in (2021, 2022)]
     lines += [line("model.cycle=24", h, 2021, 0.1, 0.1) for h in (96, 192, 336)]  # 720 missing: left out
     rows = search_summary(lines).splitlines()[2:]
-    assert len(rows) == 1 and "train.lr=0.0003 | 0.6.0 | 2 | 3.000 ± 0.500 | 0.500 ± 0.000 |" in rows[0]
+    assert len(rows) == 1 and "train.lr=0.0003 | 0.6.0 | fp32 | 2 | 3.000 ± 0.500 | 0.500 ± 0.000 |" in rows[0]
     assert search_summary(lines[-3:]) == ""
+    # a lower setting ranks first; the same changes against another preset, or in bf16, stay apart
+    lines += [dict(line("model.dropout=0.3", h, 2021, 0.5, 0.4), overrides=["train.epochs=4", "model.dropout=0.3"])
+              for h in (96, 192, 336, 720)]
+    lines += [dict(line("train.lr=0.0003", h, 2021, 9.0, 0.9), preset_values={"model": {"d_model": 8}})
+              for h in (96, 192, 336, 720)]
+    lines += [dict(line("train.lr=0.0003", h, 2021, 8.0, 0.8), precision="bf16") for h in (96, 192, 336, 720)]
+    rows = search_summary(lines).splitlines()[2:]
+    assert len(rows) == 4 and "model.dropout=0.3, train.epochs=4 |" in rows[0]
+    assert [row.split("|")[7].strip() for row in rows] == ["0.500", "3.000 ± 0.500", "8.000", "9.000"]
 
 
 def test_cli_refuses_unknown_data_and_lists_runs(tmp_path, capsys):
@@ -99,18 +108,21 @@ def test_a_search_line_records_its_changes(tmp_path):
 
 
 def test_the_doc_keeps_each_generated_block_to_its_own_lines(tmp_path):
-    from informer.bench.lookback96 import SEARCH_BEGIN, write_doc
+    from informer.bench.lookback96 import SEARCH_BEGIN, write_doc, write_search_doc
 
     doc = tmp_path / "benchmark.md"
     plain = {"dataset": "ETTh1", "horizon": 96, "model": "linear", "seed": 2021, "precision": "fp32", "mse": 0.39,
              "mae": 0.41, "train_seconds": 3.0}
     search = dict(plain, model="modern", overrides=["model.d_model=32"], val_mse=0.7, epochs=3, best_epoch=2,
                   version="0.6.0")
-    write_doc(doc, [plain])
-    write_doc(doc, [search])  # the search file's lines: the benchmark table stays
+    write_search_doc(doc, [search])
+    write_doc(doc, [plain, search])  # the benchmark table; the search's table stays as its file wrote it
     text = doc.read_text()
-    assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text
+    assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text and "Left out: 1 line ran with --set changes" in text
     assert SEARCH_BEGIN in text and "model.d_model=32 | 0.6.0 | 2021 | 0.7000 | 0.3900" in text
+    write_search_doc(doc, [])
+    write_doc(doc, [plain, search])
+    assert "model.d_model=32" not in doc.read_text()  # not written back from the benchmark's lines
 
 
 def test_a_search_writes_only_its_own_table_even_for_the_presets_own_run(tmp_path):
@@ -142,7 +154,7 @@ def test_a_changed_preset_does_not_pass_its_older_lines_off_as_its_own(tmp_path,
     assert "| modern |" not in benchmark_table([line])
     doc = tmp_path / "benchmark.md"
     lookback96.write_doc(doc, [line, dict(line, model="linear", preset_values={})])
-    assert "1 more line ran a preset's earlier settings and is left out" in doc.read_text()
+    assert "Left out: 1 more line ran a preset's earlier settings." in doc.read_text()
     # a line that states the old value in its overrides is the same run under the new preset
     stated = dict(line, overrides=["model.skip=linear-raw"])
     restated = Job("ETTh1", 96, "modern", overrides=("model.skip=linear-raw",))

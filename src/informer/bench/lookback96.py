@@ -133,7 +133,7 @@ def recorded_values(line: dict) -> dict:
     if "preset_values" in line:
         return line["preset_values"]
     preset = MODELS.get(line["model"], (None, None))[1] or "published"
-    values = {section: dict(settings) for section, settings in UNRECORDED_PRESETS[preset].items()}
+    values = {section: dict(settings) for section, settings in UNRECORDED_PRESETS.get(preset, {}).items()}
     return {section: settings
             for section, settings in apply_overrides(values, list(line.get("overrides", ()))).items() if settings}
 
@@ -249,7 +249,8 @@ def _search_block(lines: list[dict], what: str) -> str:
     summary = search_summary(lines)
     parts = [f"{len(lines)} run{'s' if len(lines) != 1 else ''} {what}, ranked by validation MSE (what is "
              "chosen on); the test MSE is shown, not used to choose. The changes are against the preset of the "
-             "version named."]
+             "version named (for versions before 0.5, the preset of 0.5-0.6: those lines were made to state "
+             "every change from it)."]
     if summary:
         parts += ["", "Settings run at all four horizons, MSE averaged over them:", "", summary, "", "Every run:"]
     return "\n".join(parts + ["", search_table(lines)])
@@ -264,24 +265,26 @@ def write_search_doc(path: Path, lines: list[dict]) -> None:
 
 
 def write_doc(path: Path, lines: list[dict]) -> None:
-    """Rewrite the generated parts of ``path`` that ``lines`` hold (the benchmark table from runs
-    without ``--set``, the search table from runs with it), each between its markers; the rest
-    stays as written."""
+    """Rewrite the benchmark table of ``path`` (between its markers) from the runs of today's
+    presets without ``--set``; the rest, the search table included (a search writes it from its
+    own file), stays as written."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# The look-back-96 benchmark\n"
     plain = [line for line in lines if not line.get("overrides") and is_current(line)]
     stale = sum(1 for line in lines if not line.get("overrides") and not is_current(line))
-    changed = [line for line in lines if line.get("overrides")]
+    changed = sum(1 for line in lines if line.get("overrides"))
     if plain:
-        earlier = (f" {stale} more line{'s' if stale != 1 else ''} ran a preset's earlier settings and "
-                   f"{'are' if stale != 1 else 'is'} left out." if stale else "")
+        left_out = []
+        if stale:
+            left_out.append(f"{stale} more line{'s' if stale != 1 else ''} ran a preset's earlier settings")
+        if changed:
+            left_out.append(f"{changed} line{'s' if changed != 1 else ''} ran with --set changes")
+        earlier = f" Left out: {' and '.join(left_out)}." if left_out else ""
         text = _replace_block(text, BEGIN, END, "\n".join([
             f"{len(plain)} recorded run{'s' if len(plain) != 1 else ''} (`benchmarks/results/lookback96.jsonl`)."
             f"{earlier} "
             "Scaled MSE / MAE over every test window; mean ± population std over seeds; the average is over the "
             "four horizons (per seed, then over seeds). Literature rows quote the papers' averages (not run here).",
             "", benchmark_table(plain)]))
-    if changed:
-        text = _replace_block(text, SEARCH_BEGIN, SEARCH_END, _search_block(changed, "with changed settings"))
     rundir.write_text(path, text, make_parents=True)
 
 
@@ -297,26 +300,27 @@ def search_summary(lines: list[dict]) -> str:
     """Markdown: each searched setting that ran at all four horizons with one seed at least, its
     validation and test MSE averaged over the horizons (per seed, then mean ± std over seeds),
     ranked by the validation average. Lines of one setting but another preset stay apart."""
-    groups: dict[tuple, dict[int, dict[int, dict]]] = {}
+    groups: dict[tuple, dict[object, dict[int, dict]]] = {}
     for line in lines:
         if line.get("val_mse") is None:
             continue
-        key = (line["dataset"], line["model"], tuple(line.get("overrides", ())), line.get("version", ""),
+        key = (line["dataset"], line["model"], tuple(sorted(line.get("overrides", ()))), line.get("precision", ""),
                _canonical(recorded_values(line)))
-        groups.setdefault(key, {}).setdefault(line.get("seed", FIRST_SEED), {})[line["horizon"]] = line
+        groups.setdefault(key, {}).setdefault(line.get("seed"), {})[line["horizon"]] = line
     rows = []
-    for (dataset, model, overrides, version, _), seeds in groups.items():
+    for (dataset, model, overrides, precision, _), seeds in groups.items():
         full = [by_horizon for by_horizon in seeds.values() if set(HORIZONS) <= set(by_horizon)]
         if not full:
             continue
         val = [statistics.fmean(by_horizon[h]["val_mse"] for h in HORIZONS) for by_horizon in full]
         test = [statistics.fmean(by_horizon[h]["mse"] for h in HORIZONS) for by_horizon in full]
+        versions = "/".join(sorted({x.get("version", "") for by_horizon in full for x in by_horizon.values()} - {""}))
         rows.append((dataset, statistics.fmean(val), f"| {dataset} | {model} | {', '.join(overrides) or '(the preset)'} "
-                     f"| {version} | {len(full)} | {_fmt(val)} | {_fmt(test)} |"))
+                     f"| {versions} | {precision} | {len(full)} | {_fmt(val)} | {_fmt(test)} |"))
     if not rows:
         return ""
-    return "\n".join(["| data | model | changes (--set) | version | seeds | average val MSE | average test MSE |",
-                      "| --- | --- | --- | --- | --- | --- | --- |"] + [row for *_, row in sorted(rows)])
+    return "\n".join(["| data | model | changes (--set) | version | precision | seeds | average val MSE | average test MSE |",
+                      "| --- | --- | --- | --- | --- | --- | --- | --- |"] + [row for *_, row in sorted(rows)])
 
 
 def search_table(lines: list[dict]) -> str:
