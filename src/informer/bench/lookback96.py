@@ -106,7 +106,11 @@ def preset_values(preset: str | None, overrides: Iterable[str] = ()) -> dict:
     """The settings a run takes from its preset, with its ``--set`` changes applied: what makes
     two runs of one name the same run. A line records them, so a preset that changes later does
     not pass its older lines off as its own."""
-    values = {section: dict(settings) for section, settings in PRESETS.get(preset or "published", {}).items()}
+    return _with_overrides(PRESETS.get(preset or "published", {}), overrides)
+
+
+def _with_overrides(presets: dict, overrides: Iterable[str]) -> dict:
+    values = {section: dict(settings) for section, settings in presets.items()}
     return {section: settings for section, settings in apply_overrides(values, list(overrides)).items() if settings}
 
 
@@ -133,9 +137,7 @@ def recorded_values(line: dict) -> dict:
     if "preset_values" in line:
         return line["preset_values"]
     preset = MODELS.get(line["model"], (None, None))[1] or "published"
-    values = {section: dict(settings) for section, settings in UNRECORDED_PRESETS.get(preset, {}).items()}
-    return {section: settings
-            for section, settings in apply_overrides(values, list(line.get("overrides", ()))).items() if settings}
+    return _with_overrides(UNRECORDED_PRESETS.get(preset, {}), line.get("overrides", ()))
 
 
 def is_current(line: dict) -> bool:
