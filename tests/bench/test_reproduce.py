@@ -48,9 +48,11 @@ def test_appends_skips_and_regenerates(tiny):
     assert "5 recorded runs" not in text  # runs with overrides stay out of the published table
 
 
-def test_an_interrupted_run_resumes_from_its_last_epoch(tiny, monkeypatch):
+@pytest.mark.parametrize("cycle", ["0", "auto"])  # auto: the run directory records the cycle it resolved to
+def test_an_interrupted_run_resumes_from_its_last_epoch(tiny, monkeypatch, cycle):
     preset, folder = tiny
-    overrides = tuple(o for o in TINY if not o.startswith("train.epochs")) + ("train.epochs=2", "train.patience=5")
+    overrides = tuple(o for o in TINY if not o.startswith("train.epochs")) + (
+        "train.epochs=2", "train.patience=5", f"model.cycle={cycle}")
     job = harness.Job(preset, "linear", seed=2021, device="cpu", overrides=overrides)
     original = rundir.history_csv
     calls = []

@@ -27,6 +27,7 @@ from informer import __version__, rundir
 from informer.bench.presets import PAPER_FULL_ATTENTION, PRESETS, Preset
 from informer.batches import amp_dtype
 from informer.config import RunConfig, apply_overrides, replace
+from informer.data.timefeatures import natural_cycle
 from informer.errors import InformerError
 
 log = logging.getLogger(__name__)
@@ -220,12 +221,15 @@ def run_job(job: Job, runs_dir: Path, *, progress: bool = False) -> dict:
 
 
 def _holds(path: Path, config: RunConfig) -> bool:
-    """Whether the run directory ``path`` was made with ``config`` (the precision compared as
-    computed: a run directory records what ``amp`` resolved to)."""
+    """Whether the run directory ``path`` was made with ``config`` (the precision and ``cycle auto``
+    compared as computed: a run directory records what they resolved to)."""
     try:
-        saved = rundir.read_config(path).config
+        info = rundir.read_config(path)
     except InformerError:
         return False
+    saved = info.config
+    if config.model.cycle == "auto":  # a run directory records the cycle it resolved to
+        config = replace(config, model=replace(config.model, cycle=natural_cycle(info.freq)))
     cpu = torch.device("cpu")
     same_precision = amp_dtype(cpu, saved.train.amp) == amp_dtype(cpu, _fixed(config.train.amp))
     unprecise = [replace(c, train=replace(c.train, amp="off")).to_dict() for c in (saved, config)]
