@@ -242,7 +242,7 @@ def benchmark_table(lines: list[dict]) -> str:
             out.append(f"| {model} | {seeds} | {precision} | " + " | ".join(cells)
                        + f" | {average} | {seconds / 60:.1f} min |")
         for name, mse in refs.items():
-            out.append(f"| {name} (literature) | | | " + " | " * (len(HORIZONS) - 1) + f" | {mse:.3f} / | |")
+            out.append(f"| {name} (literature) | | | " + " | " * (len(HORIZONS) - 1) + f" | {mse:.3f} MSE | |")
         out.append("")
     return "\n".join(out)
 
@@ -285,7 +285,7 @@ def write_doc(path: Path, lines: list[dict]) -> None:
             f"{len(plain)} recorded run{'s' if len(plain) != 1 else ''} (`benchmarks/results/lookback96.jsonl`)."
             f"{earlier} "
             "Scaled MSE / MAE over every test window; mean ± population std over seeds; the average is over the "
-            "four horizons (per seed, then over seeds). Literature rows quote the papers' averages (not run here).",
+            "four horizons (per seed, then over seeds). Literature rows quote the papers' average MSE (not run here).",
             "", benchmark_table(plain)]))
     rundir.write_text(path, text, make_parents=True)
 
