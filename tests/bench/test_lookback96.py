@@ -52,6 +52,8 @@ def test_table_averages_complete_seeds_and_quotes_the_literature():
     table = benchmark_table(lines)
     assert "**0.650 ± 0.500 / 0.200 ± 0.000**" in table  # per seed: 0.15 and 1.15
     assert "| DLinear (literature) |" in table and "0.456" in table
+    partial = benchmark_table(lines + [{**lines[0], "seed": 2023, "mse": 9.0}])  # seed 2023 at one horizon
+    assert "**0.650 ± 0.500 / 0.200 ± 0.000** (2 of 3 seeds)" in partial
 
 
 def test_search_table_ranks_by_validation():

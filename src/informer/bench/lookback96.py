@@ -239,6 +239,8 @@ def benchmark_table(lines: list[dict]) -> str:
             seconds = statistics.fmean(x["train_seconds"] for x in mine)
             precision = "/".join(sorted({x["precision"] for x in mine}))
             seeds = len({x["seed"] for x in mine})
+            if complete and full and len(full) < seeds:
+                average += f" ({len(full)} of {seeds} seeds)"
             out.append(f"| {model} | {seeds} | {precision} | " + " | ".join(cells)
                        + f" | {average} | {seconds / 60:.1f} min |")
         for name, mse in refs.items():

@@ -176,7 +176,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument("--preset", choices=tuple(PRESETS),
                        help="the defaults to start from: published (the paper's code; default) or modern "
-                            "(RevIN, channel independence, a small width: docs/benchmark.md)")
+                            "(RevIN, channel independence, 24-step patches, a DLinear part, a learned cycle, a small "
+                            "width, its own learning rates: docs/benchmark.md)")
     group.add_argument("--model", dest="kind", choices=(*MODEL_KINDS, STACK_KIND),
                        metavar="{" + ",".join(MODEL_KINDS) + "}",
                        help="default informer; linear = DLinear; repeat = last value repeated, no training "
