@@ -24,10 +24,11 @@ BENCHMARK = """standard forecasting benchmarks
 def cmd_lookback96(args: argparse.Namespace) -> int:
     """look-back 96, horizons 96-720: modern and published Informer, DLinear
 
-    Run the look-back-96 protocol (seq_len 96, label_len 48, all channels, every test window,
-    scaled MSE/MAE) for the chosen data sets, horizons, models and seeds; append one JSON line per
-    finished run, skip runs already recorded, resume an interrupted one, and regenerate the table
-    in docs/benchmark.md.
+    Run the look-back-96 protocol (seq_len 96, label_len 48, features M, ETT splits 12/4/4 months,
+    weather 70/10/20, every test window, scaled MSE/MAE) for the chosen data sets, horizons, models
+    and seeds; append one JSON line per finished run, skip runs already recorded, resume an
+    interrupted one, and regenerate the table in docs/benchmark.md. weather is the bundled
+    21-variable, 10-minute set, read with its rows as published (a warning names each problem).
 
     examples:
       informer benchmark lookback96 --datasets ETTh1,ETTm1,weather --models modern,linear --seeds 3
@@ -76,4 +77,6 @@ def register(commands) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list the runs; train nothing")
     add_series_arguments(parser, results="benchmarks/results/lookback96.jsonl", doc="docs/benchmark.md")
     parser.add_argument("--search", action="store_true",
-                        help="the runs are a search: --doc gets only its search table (ranked by validation MSE)")
+                        help="the runs are a search (with --set changes; write them to their own file, e.g. "
+                             "--results benchmarks/results/modern_search.jsonl): --doc gets only its search "
+                             "table (ranked by validation MSE)")
