@@ -56,6 +56,21 @@ def test_table_averages_complete_seeds_and_quotes_the_literature():
     assert "**0.650 ± 0.500 / 0.200 ± 0.000** (2 of 3 seeds)" in partial
 
 
+def test_summary_puts_the_literature_beside_our_averages_as_columns():
+    from informer.bench.lookback96 import preset_values, summary_table
+
+    lines = [{"dataset": "ETTh1", "horizon": h, "model": "linear", "seed": s, "precision": "fp32",
+              "mse": 0.1 * i + s - 2021, "mae": 0.2, "train_seconds": 60.0}
+             for i, h in enumerate((96, 192, 336, 720)) for s in (2021, 2022)]
+    modern = {**lines[0], "model": "modern", "preset_values": preset_values("modern")}
+    lines += [modern, {**modern, "dataset": "ETTm1"}]
+    header, _, etth1, ettm1 = summary_table(lines).splitlines()
+    assert header == ("| data | modern (here) | DLinear (here) | Informer (literature) | DLinear (literature) "
+                      "| TimeMixer (literature) | CycleNet (literature) |")
+    assert etth1.startswith("| ETTh1 | incomplete | 0.650 ± 0.500 |") and "| 0.456 |" in etth1 and "0.432" in etth1
+    assert ettm1.startswith("| ETTm1 | incomplete | not run |") and "| 0.403 |" in ettm1
+
+
 def test_search_table_ranks_by_validation():
     lines = [{"dataset": "ETTh1", "horizon": 96, "model": "modern", "overrides": [o], "val_mse": v, "mse": t,
               "epochs": 5, "best_epoch": 3, "train_seconds": 120.0}

@@ -207,6 +207,46 @@ def _fmt(values: list[float]) -> str:
     return f"{mean:.3f}" if len(values) == 1 else f"{mean:.3f} ± {std:.3f}"
 
 
+def _seed_averages(full: list[list[dict]], key: str) -> list[float]:
+    """Per seed (its runs at every horizon), the average of ``key`` over the horizons."""
+    return [statistics.fmean(x[key] for x in runs) for runs in full]
+
+
+def average_mse(lines: list[dict], dataset: str, model: str) -> list[float] | None:
+    """The average test MSE over the four horizons, one per seed that ran them all; None if
+    some horizon has no run."""
+    mine = [line for line in lines if line["dataset"] == dataset and line["model"] == model]
+    by_seed: dict[int, list[dict]] = {}
+    for line in mine:
+        by_seed.setdefault(line["seed"], []).append(line)
+    if not mine or {line["horizon"] for line in mine} != set(HORIZONS):
+        return None
+    full = [runs for runs in by_seed.values() if {x["horizon"] for x in runs} == set(HORIZONS)]
+    return _seed_averages(full, "mse") or None
+
+
+def summary_table(lines: list[dict]) -> str:
+    """Markdown: per data set, the average MSE of each model measured here next to the
+    literature's figures as columns."""
+    lines = [line for line in lines if not line.get("overrides") and is_current(line)]
+    datasets = [d for d in DATASETS if any(line["dataset"] == d for line in lines)]
+    ours = [m for m in ("modern", "linear", "informer") if any(line["model"] == m for line in lines)]
+    names = {"modern": "modern (here)", "linear": "DLinear (here)", "informer": "Informer (here)"}
+    cited = list(dict.fromkeys(name for d in datasets for name in REFERENCES.get(d, {})))
+    out = ["| data | " + " | ".join([names[m] for m in ours] + [f"{n} (literature)" for n in cited]) + " |",
+           "|" + " --- |" * (1 + len(ours) + len(cited))]
+    for dataset in datasets:
+        cells = []
+        for model in ours:
+            at = [line for line in lines if line["dataset"] == dataset and line["model"] == model]
+            values = average_mse(lines, dataset, model)
+            cells.append(_fmt(values) if values else ("incomplete" if at else "not run"))
+        refs = REFERENCES.get(dataset, {})
+        cells += [f"{refs[name]:.3f}" if name in refs else "" for name in cited]
+        out.append(f"| {dataset} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def benchmark_table(lines: list[dict]) -> str:
     """Markdown: per data set and model, MSE / MAE per horizon and their average over the four
     horizons (mean ± std over seeds), the cost, and the literature's averages."""
@@ -233,8 +273,7 @@ def benchmark_table(lines: list[dict]) -> str:
             full = [runs for runs in by_seed.values() if len(runs) == len(HORIZONS)]
             average = "incomplete"
             if complete and full:
-                mse = [statistics.fmean(x["mse"] for x in runs) for runs in full]
-                mae = [statistics.fmean(x["mae"] for x in runs) for runs in full]
+                mse, mae = _seed_averages(full, "mse"), _seed_averages(full, "mae")
                 average = f"**{_fmt(mse)} / {_fmt(mae)}**"
             seconds = statistics.fmean(x["train_seconds"] for x in mine)
             precision = "/".join(sorted({x["precision"] for x in mine}))
@@ -288,7 +327,8 @@ def write_doc(path: Path, lines: list[dict]) -> None:
             f"{earlier} "
             "Scaled MSE / MAE over every test window; mean ± population std over seeds; the average is over the "
             "four horizons (per seed, then over seeds). Literature rows quote the papers' average MSE (not run here).",
-            "", benchmark_table(plain)]))
+            "", "Average MSE over the four horizons, measured here and as the papers report it:", "",
+            summary_table(plain), "", benchmark_table(plain)]))
     rundir.write_text(path, text, make_parents=True)
 
 
