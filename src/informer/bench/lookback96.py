@@ -212,17 +212,14 @@ def _seed_averages(full: list[list[dict]], key: str) -> list[float]:
     return [statistics.fmean(x[key] for x in runs) for runs in full]
 
 
-def average_mse(lines: list[dict], dataset: str, model: str) -> list[float] | None:
-    """The average test MSE over the four horizons, one per seed that ran them all; None if
-    some horizon has no run."""
-    mine = [line for line in lines if line["dataset"] == dataset and line["model"] == model]
+def _complete_seeds(mine: list[dict]) -> list[list[dict]]:
+    """Each seed's runs, for the seeds that ran every horizon; none if some horizon has no run."""
+    if {line["horizon"] for line in mine} != set(HORIZONS):
+        return []
     by_seed: dict[int, list[dict]] = {}
     for line in mine:
         by_seed.setdefault(line["seed"], []).append(line)
-    if not mine or {line["horizon"] for line in mine} != set(HORIZONS):
-        return None
-    full = [runs for runs in by_seed.values() if {x["horizon"] for x in runs} == set(HORIZONS)]
-    return _seed_averages(full, "mse") or None
+    return [runs for runs in by_seed.values() if {x["horizon"] for x in runs} == set(HORIZONS)]
 
 
 def summary_table(lines: list[dict]) -> str:
@@ -239,8 +236,8 @@ def summary_table(lines: list[dict]) -> str:
         cells = []
         for model in ours:
             at = [line for line in lines if line["dataset"] == dataset and line["model"] == model]
-            values = average_mse(lines, dataset, model)
-            cells.append(_fmt(values) if values else ("incomplete" if at else "not run"))
+            full = _complete_seeds(at)
+            cells.append(_fmt(_seed_averages(full, "mse")) if full else ("incomplete" if at else "not run"))
         refs = REFERENCES.get(dataset, {})
         cells += [f"{refs[name]:.3f}" if name in refs else "" for name in cited]
         out.append(f"| {dataset} | " + " | ".join(cells) + " |")
@@ -262,23 +259,19 @@ def benchmark_table(lines: list[dict]) -> str:
             mine = [line for line in lines if line["dataset"] == dataset and line["model"] == model]
             if not mine:
                 continue
-            cells, complete = [], True
-            by_seed: dict[int, list[dict]] = {}
+            cells = []
             for horizon in HORIZONS:
                 at = [line for line in mine if line["horizon"] == horizon]
-                complete &= bool(at)
                 cells.append(f"{_fmt([x['mse'] for x in at])} / {_fmt([x['mae'] for x in at])}" if at else "not run")
-                for line in at:
-                    by_seed.setdefault(line["seed"], []).append(line)
-            full = [runs for runs in by_seed.values() if len(runs) == len(HORIZONS)]
+            full = _complete_seeds(mine)
             average = "incomplete"
-            if complete and full:
+            if full:
                 mse, mae = _seed_averages(full, "mse"), _seed_averages(full, "mae")
                 average = f"**{_fmt(mse)} / {_fmt(mae)}**"
             seconds = statistics.fmean(x["train_seconds"] for x in mine)
             precision = "/".join(sorted({x["precision"] for x in mine}))
             seeds = len({x["seed"] for x in mine})
-            if complete and full and len(full) < seeds:
+            if full and len(full) < seeds:
                 average += f" ({len(full)} of {seeds} seeds)"
             out.append(f"| {model} | {seeds} | {precision} | " + " | ".join(cells)
                        + f" | {average} | {seconds / 60:.1f} min |")
