@@ -32,3 +32,12 @@ all --set model.skip=none                                         # no DLinear p
 all --set model.norm=none                                         # no RevIN
 all --set model.channel_independent=false                         # channels mixed
 all --set train.lr=0.0001 --set train.linear_lr=0.0001 --set train.epochs=6  # the published training
+# The width, dropout, label_len and epochs of the 0.7 preset, against the same preset (all four
+# horizons, one seed).
+all --set model.d_model=32 --set model.d_ff=64                   # half the width
+all --set model.d_model=128 --set model.d_ff=256                 # twice the width
+all --set model.dropout=0                                         # no dropout
+all --set model.dropout=0.3                                       # more dropout
+all --set data.label_len=24                                       # a shorter known start for the decoder
+all --set data.label_len=96                                       # the whole look-back as the decoder's start
+all --set train.epochs=20 --set train.patience=5                  # longer training
