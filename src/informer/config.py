@@ -149,6 +149,7 @@ class ModelConfig:
     skip: str = "none"
     patch_len: int = 1
     cycle: int | str = 0  # steps, or "auto": the data's natural cycle (informer.data.timefeatures.natural_cycle)
+    cycle_norm: bool = False  # the cycle in the window's normalised units (inside norm revin), as CycleNet
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
@@ -179,6 +180,9 @@ class ModelConfig:
         _one_of("model", "lazy_decoder", self.lazy_decoder, ("cumsum", "cummean"))
         _one_of("model", "norm", self.norm, NORMS)
         _one_of("model", "skip", self.skip, SKIPS)
+        if self.cycle_norm and (self.norm != "revin" or self.cycle == 0):
+            raise ConfigError("model.cycle_norm puts the cycle inside RevIN: it needs model.norm = revin and a "
+                              "model.cycle")
         if self.norm_affine and self.norm == "none":
             raise ConfigError("model.norm_affine scales and shifts RevIN's output: it needs model.norm = revin or last")
         object.__setattr__(self, "s_layers", tuple(self.s_layers))

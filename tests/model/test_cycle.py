@@ -164,6 +164,50 @@ def test_a_cycle_that_is_no_length_is_a_config_error(cycle):
         ModelConfig(cycle=cycle)
 
 
+def _with_pattern(model: Informer, period: int) -> Informer:
+    with torch.no_grad():
+        model.cycle.pattern.copy_(torch.randn(period, 3, generator=torch.Generator().manual_seed(7)) * 3)
+    return model
+
+
+@pytest.mark.parametrize("skip", ["none", "linear"])
+def test_with_cycle_norm_the_forecast_follows_the_window_s_level_and_scale(skip):
+    """Inside RevIN (CycleNet's order) the pattern is in units of each window's spread: a window
+    scaled and shifted gets the forecast scaled and shifted, whatever the pattern. In the data's
+    units (the default) a pattern's amplitude is the same for every window, so it does not."""
+    x, marks_enc, x_dec, marks_dec, steps_enc, steps_dec = _inputs()
+    marks = (_with_phase(marks_enc, steps_enc, 10), _with_phase(marks_dec, steps_dec, 10))
+    scale, shift = 4.0, -2.5
+
+    def moved(model):
+        return _forecast(model, x * scale + shift, marks[0], torch.cat([x_dec[:, :12] * scale + shift,
+                                                                        x_dec[:, 12:]], 1), marks[1])
+
+    inside = _with_pattern(_informer(cycle=10, cycle_norm=True, skip=skip), 10)
+    torch.testing.assert_close(moved(inside), _forecast(inside, x, marks[0], x_dec, marks[1]) * scale + shift,
+                               rtol=1e-3, atol=1e-3)
+    outside = _with_pattern(_informer(cycle=10, skip=skip), 10)
+    assert not torch.allclose(moved(outside), _forecast(outside, x, marks[0], x_dec, marks[1]) * scale + shift,
+                              rtol=1e-2, atol=1e-2)
+
+
+def test_an_untrained_cycle_inside_revin_changes_nothing_and_is_a_saved_setting():
+    x, marks_enc, x_dec, marks_dec, steps_enc, steps_dec = _inputs()
+    plain, inside = _informer(), _informer(cycle=24, cycle_norm=True)
+    torch.testing.assert_close(_forecast(inside, x, _with_phase(marks_enc, steps_enc, 24), x_dec,
+                                         _with_phase(marks_dec, steps_dec, 24)),
+                               _forecast(plain, x, marks_enc, x_dec, marks_dec))
+    assert inside.settings["cycle_norm"] is True
+    assert Informer(**inside.settings).settings == inside.settings
+    assert "cycle_norm" not in _informer(cycle=24).settings
+
+
+@pytest.mark.parametrize("options", [{"cycle": 24, "norm": "none"}, {"cycle": 24, "norm": "last"}, {"norm": "revin"}])
+def test_cycle_norm_without_revin_or_a_cycle_is_a_config_error(options):
+    with pytest.raises(ConfigError, match="cycle_norm"):
+        ModelConfig(cycle_norm=True, **options)
+
+
 # --- a run ---------------------------------------------------------------------------------------
 
 def _square_wave_csv(path) -> str:

@@ -130,7 +130,8 @@ MODEL_FLAGS = {
     name: ("model", name)
     for name in ("kind", "d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn",
                  "embed", "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "moving_avg",
-                 "individual", "norm", "norm_affine", "channel_independent", "skip", "patch_len", "cycle")
+                 "individual", "norm", "norm_affine", "channel_independent", "skip", "patch_len", "cycle",
+                 "cycle_norm")
 }
 TRAIN_FLAGS = {
     name: ("train", name)
@@ -221,6 +222,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                             "input and put back into the forecast at each step's position in it; auto: a day of "
                             "steps for data sampled more often than daily, 7 for daily, 12 for monthly data "
                             "(default: 0, none, as published)")
+    group.add_argument("--cycle-norm", action=argparse.BooleanOptionalAction,
+                       help="with --norm revin, the cycle in each window's normalised units, as CycleNet "
+                            "orders it: its amplitude follows the window's spread (default: off, the same "
+                            "pattern in the data's units for every window)")
     group.add_argument("--skip", choices=SKIPS,
                        help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
                             "so the attention layers learn what a linear map misses; gated: the same with "

@@ -31,11 +31,11 @@ from informer.model.normalisation import RevIN
 # The ModelConfig fields Informer reads (the others belong to other model kinds).
 _ARCHITECTURE = ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
                  "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "norm", "norm_affine",
-                 "channel_independent", "skip", "moving_avg", "patch_len", "cycle")
+                 "channel_independent", "skip", "moving_avg", "patch_len", "cycle", "cycle_norm")
 # Options beyond the published model: recorded in settings only when used, so the settings (and
 # the checksum stored with the weights) of a published-architecture run are as they always were.
 _BEYOND_PUBLISHED = {"norm": "none", "norm_affine": False, "channel_independent": False, "skip": "none",
-                     "moving_avg": 25, "patch_len": 1, "cycle": 0}
+                     "moving_avg": 25, "patch_len": 1, "cycle": 0, "cycle_norm": False}
 
 
 class Informer(nn.Module):
@@ -93,6 +93,11 @@ class Informer(nn.Module):
             else, and added to the forecast, after everything else. The time features then carry
             one more column, each step's position in the cycle
             (:func:`informer.data.timefeatures.cycle_phase`). 0, the published model, has none.
+        cycle_norm: the cycle in the window's normalised units (with ``norm="revin"``), as
+            CycleNet orders it: the pattern is scaled by each window's standard deviation before
+            it is subtracted and added back, so its amplitude follows the window's (a daily cycle
+            that is weaker in winter than in the training split's summer). Off, the pattern is in
+            the data's (train-scaled) units, the same for every window.
 
     Raises:
         ConfigError: (a ``ValueError``) for an invalid or inconsistent setting.
@@ -130,6 +135,7 @@ class Informer(nn.Module):
         moving_avg: int = 25,
         patch_len: int = 1,
         cycle: int = 0,
+        cycle_norm: bool = False,
     ) -> None:
         super().__init__()
         architecture = ModelConfig(
@@ -156,6 +162,7 @@ class Informer(nn.Module):
             moving_avg=moving_avg,
             patch_len=patch_len,
             cycle=cycle,
+            cycle_norm=cycle_norm,
         )
         _check_data_settings(
             enc_in=enc_in, dec_in=dec_in, c_out=c_out, seq_len=seq_len, label_len=label_len, pred_len=pred_len
@@ -302,20 +309,28 @@ class Informer(nn.Module):
         """
         self._check_inputs(x_enc, x_mark_enc, x_dec, x_mark_dec)
         restored = None
+        if self.revin is not None:  # the window's statistics, of the values as given
+            mean, std = self.revin.statistics(x_enc)  # (B, 1, C) each
         if self.cycle is not None:  # the learned cycle out of the known steps, before anything else
             label_len = self._settings["label_len"]
+            # with cycle_norm, in units of each window's std (CycleNet's cycle inside RevIN)
+            scale = std if self._settings.get("cycle_norm") else 1.0
             x_mark_enc, phase_enc = Cycle.split(x_mark_enc)
             x_mark_dec, phase_dec = Cycle.split(x_mark_dec)
-            x_enc = x_enc - self.cycle.at(phase_enc)
-            known = x_dec[:, :label_len] - self.cycle.at(phase_dec[:, :label_len])  # the placeholders stay zero
+            x_enc = x_enc - self.cycle.at(phase_enc) * scale
+            known = x_dec[:, :label_len] - self.cycle.at(phase_dec[:, :label_len]) * scale  # placeholders stay zero
             x_dec = torch.cat([known, x_dec[:, label_len:]], dim=1)
-            restored = self.cycle.at(phase_dec[:, label_len:], self._settings["c_out"])  # (B, pred_len, c_out)
+            c_out = self._settings["c_out"]
+            restored = self.cycle.at(phase_dec[:, label_len:], c_out)  # (B, pred_len, c_out)
+            if self._settings.get("cycle_norm"):
+                restored = restored * std[..., -c_out:]
+            elif self.revin is not None:  # the statistics of the window without its cycle
+                mean, std = self.revin.statistics(x_enc)
         raw_skip = self._settings.get("skip") in ("linear-raw", "gated-raw")
         skip = None
         if raw_skip:  # DLinear on the window as given, before --norm: it keeps the data's level
             skip = self.linear_skip(x_enc, x_mark_enc, x_dec, x_mark_dec)
         if self.revin is not None:
-            mean, std = self.revin.statistics(x_enc)  # (B, 1, C) each
             x_enc = self.revin.normalise(x_enc, mean, std)
             label_len = self._settings["label_len"]
             known = self.revin.normalise(x_dec[:, :label_len], mean, std)  # the placeholders stay zero
