@@ -135,7 +135,7 @@ def test_the_doc_keeps_each_generated_block_to_its_own_lines(tmp_path):
     write_search_doc(doc, [search])
     write_doc(doc, [plain, search])  # the benchmark table; the search's table stays as its file wrote it
     text = doc.read_text()
-    assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text and "Left out: 1 line ran with --set changes" in text
+    assert "| linear | 1 | fp32 | 0.390 / 0.410 |" in text and "Left out: 1 line ran --set changes against an earlier preset" in text
     assert SEARCH_BEGIN in text and "model.d_model=32 | 0.6.0 | 2021 | 0.7000 | 0.3900" in text
     write_search_doc(doc, [])
     write_doc(doc, [plain, search])
@@ -193,3 +193,37 @@ def test_lines_from_before_preset_values_ran_the_preset_of_0_5_with_their_overri
     assert not lookback96.is_current(plain) and lookback96.line_key(plain) != Job("ETTh1", 96, "modern").key()
     linear = {"dataset": "ETTh1", "horizon": 96, "model": "linear", "seed": 2021, "precision": "fp32"}
     assert lookback96.is_current(linear) and lookback96.line_key(linear) == Job("ETTh1", 96, "linear").key()
+
+
+def test_a_variant_of_the_preset_gets_its_own_row_and_is_chosen_on_validation_not_test():
+    from informer.bench.lookback96 import chosen_on_validation, preset_values, summary_table
+
+    change = ("model.cycle_norm=true",)
+
+    def runs(overrides, val, test, seeds=(2021, 2022)):
+        return [{"dataset": "weather", "horizon": h, "model": "modern", "seed": s, "precision": "fp32", "mse": test,
+                 "mae": 0.3, "val_mse": val, "train_seconds": 60.0, "epochs": 5, "best_epoch": 3,
+                 "preset_values": preset_values("modern", overrides), **({"overrides": list(overrides)} if overrides else {})}
+                for h in (96, 192, 336, 720) for s in seeds]
+
+    preset, variant = runs((), 0.50, 0.20), runs(change, 0.45, 0.25)  # better on validation, worse on test
+    linear = [dict(line, model="linear", preset_values={}) for line in runs((), 0.5, 0.27)]
+    lines = preset + variant + linear
+    table = benchmark_table(lines)
+    assert "| modern | 2 |" in table and "| modern --set model.cycle_norm=true | 2 |" in table
+    assert table.index("| modern |") < table.index("| modern --set") < table.index("| linear |")
+    (name, overrides), full = chosen_on_validation(lines, "weather")
+    assert overrides == change and len(full) == 2
+    header, _, row = summary_table(lines).splitlines()
+    assert "| modern (here) | DLinear (here) | modern, variant chosen on validation (here) |" in header
+    assert row.startswith("| weather | 0.200 ± 0.000 | 0.270 ± 0.000 | 0.250 ± 0.000 (modern --set model.cycle_norm=true) |")
+    # the other way round on validation: the preset is chosen
+    lines = preset + [dict(line, val_mse=0.9) for line in variant] + linear
+    assert chosen_on_validation(lines, "weather")[0] == ("modern", ())
+    # a variant missing a horizon is no candidate; with one candidate there is nothing to choose
+    partial = [line for line in variant if line["horizon"] != 720]
+    assert chosen_on_validation(preset + partial, "weather") is None
+    assert "chosen on validation" not in summary_table(preset + partial + linear)
+    # variants of a baseline, or of the preset as it was, are not shown
+    stale = [dict(line, preset_values=preset_values("modern", ("model.d_model=8",))) for line in variant]
+    assert "--set" not in benchmark_table(preset + stale + [dict(line, overrides=list(change)) for line in linear])
