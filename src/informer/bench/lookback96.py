@@ -340,7 +340,7 @@ def write_search_doc(path: Path, lines: list[dict]) -> None:
 
 def write_doc(path: Path, lines: list[dict]) -> None:
     """Rewrite the benchmark table of ``path`` (between its markers) from the runs of today's
-    presets without ``--set``; the rest, the search table included (a search writes it from its
+    presets, and of the modern preset's ``--set`` variants; the rest, the search table included (a search writes it from its
     own file), stays as written."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# The look-back-96 benchmark\n"
     plain = _shown(lines)

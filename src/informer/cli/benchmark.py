@@ -75,7 +75,9 @@ def register(commands) -> None:
     parser.add_argument("--amp", action="store_true", help="Informer models in mixed precision; baselines stay fp32")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
     parser.add_argument("--dry-run", action="store_true", help="list the runs; train nothing")
-    add_series_arguments(parser, results="benchmarks/results/lookback96.jsonl", doc="docs/benchmark.md")
+    add_series_arguments(parser, results="benchmarks/results/lookback96.jsonl", doc="docs/benchmark.md",
+                         set_help="recorded with the line; the modern preset with changes is a variant, with a "
+                                  "row of its own, and the variant with the lowest validation MSE gets a column")
     parser.add_argument("--search", action="store_true",
                         help="the runs are a search (with --set changes; write them to their own file, e.g. "
                              "--results benchmarks/results/modern_search.jsonl): --doc gets only its search "

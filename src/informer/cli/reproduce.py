@@ -99,10 +99,11 @@ def register(commands) -> None:
     add_series_arguments(parser, results="benchmarks/results/reproduce.jsonl", doc="docs/results.md")
 
 
-def add_series_arguments(parser: argparse.ArgumentParser, *, results: str, doc: str) -> None:
+def add_series_arguments(parser: argparse.ArgumentParser, *, results: str, doc: str,
+                         set_help: str = "recorded with the line, kept out of the table") -> None:
     """The flags of a series of recorded runs (reproduce, benchmark): changes, files, progress."""
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="change a setting of every run (recorded with the line, kept out of the table)")
+                        help=f"change a setting of every run ({set_help})")
     parser.add_argument("--results", default=results,
                         help=f"JSON-lines file of finished runs (default: {results})")
     parser.add_argument("--runs-dir", default="benchmarks/runs",
