@@ -21,12 +21,15 @@ Modules, in the order data flows through them:
   (:func:`full_attention`, :func:`prob_sparse_attention`) and the projection layer;
 * :mod:`~informer.model.encoder`: encoder layers, the distilling block, the encoder stack;
 * :mod:`~informer.model.decoder`: masked self-attention + cross-attention layers;
-* :mod:`~informer.model.informer`: the whole model and :func:`build_model`;
+* :mod:`~informer.model.informer`: the paper's whole model, and nothing else;
 * :mod:`~informer.model.published`: loading weights saved by the published implementation;
 * :mod:`~informer.model.checkpointing`: activation checkpointing for long inputs;
 * :mod:`~informer.model.baselines`: the ``repeat`` and ``linear`` (DLinear) baselines;
-* :mod:`~informer.model.forecaster`: the contract every model kind meets, and the table of kinds
-  (:data:`MODEL_KINDS`, :func:`build_forecaster`, :func:`rebuild_forecaster`).
+* :mod:`~informer.model.parts`: the modern options, each a part composed around a forecaster
+  (learned cycle, RevIN, linear skip, channel independence, patches);
+* :mod:`~informer.model.compose`: the one builder (:data:`MODEL_KINDS`, :func:`build_forecaster`,
+  :func:`rebuild_forecaster`) and the composed model;
+* :mod:`~informer.model.forecaster`: the contract every model kind meets.
 
 Every point where the published code and the paper disagree is listed in ``docs/model.md``.
 """
@@ -43,13 +46,15 @@ from informer.model.attention import (
 )
 from informer.model.baselines import Linear, Repeat
 from informer.model.checkpointing import set_activation_checkpointing
-from informer.model.forecaster import MODEL_KINDS, Forecaster, build_forecaster, rebuild_forecaster
-from informer.model.informer import Informer, build_model
+from informer.model.compose import MODEL_KINDS, Composed, build_forecaster, rebuild_forecaster
+from informer.model.forecaster import Forecaster
+from informer.model.informer import Informer
 from informer.model.published import from_published, to_published
 
 __all__ = [
     "MODEL_KINDS",
     "AttentionLayer",
+    "Composed",
     "Forecaster",
     "FullAttention",
     "Informer",
@@ -58,7 +63,6 @@ __all__ = [
     "build_forecaster",
     "rebuild_forecaster",
     "ProbSparseAttention",
-    "build_model",
     "from_published",
     "full_attention",
     "kept_query_count",

@@ -11,7 +11,7 @@ C channels, F time-feature columns).
   often beats Transformer forecasters on these data sets, so a Transformer row needs it beside it.
 
 Both meet the :class:`~informer.model.forecaster.Forecaster` contract. They read only the encoder
-window ``x_enc`` (B, seq_len, enc_in) and forecast each channel from its own past; the time
+window ``batch.x_enc`` (B, seq_len, enc_in) and forecast each channel from its own past; the time
 features and the decoder input are accepted and ignored. ``label_len`` and ``freq`` are kept in
 the settings only so that :meth:`input_shapes` can describe those ignored inputs exactly.
 """
@@ -19,17 +19,18 @@ the settings only so that :meth:`input_shapes` can describe those ignored inputs
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from informer.config import ModelConfig
 from informer.data.timefeatures import TIMEF_FEATURES, timef_width
 from informer.data.windows import window_shapes
 from informer.errors import ConfigError
-from informer.model.cycle import Cycle
+
+if TYPE_CHECKING:
+    from informer.batches import Batch
 
 
 def decompose(x: Tensor, moving_avg: int) -> tuple[Tensor, Tensor]:
@@ -90,7 +91,7 @@ class _Baseline(nn.Module):
         s = self._settings
         return window_shapes(batch_size, seq_len=s["seq_len"], label_len=s["label_len"], pred_len=s["pred_len"],
                              enc_in=s["enc_in"], dec_in=s["enc_in"],
-                             marks=timef_width(s["freq"]) + (s.get("cycle", 0) > 0))
+                             marks=timef_width(s["freq"]))
 
     def _check_x_enc(self, x_enc: Tensor) -> None:
         want = (self._settings["seq_len"], self._settings["enc_in"])
@@ -124,26 +125,19 @@ class Repeat(_Baseline):
         super().__init__(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, label_len=label_len,
                          freq=freq)
 
-    @classmethod
-    def from_config(cls, config: ModelConfig, *, enc_in: int, c_out: int, seq_len: int, label_len: int,
-                    pred_len: int, freq: str) -> "Repeat":
-        """The baseline for the data's widths and lengths (``config`` has nothing it reads)."""
-        return cls(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, label_len=label_len, freq=freq)
-
-    def forward(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor, *,
-                generator: torch.Generator | None = None) -> Tensor:
-        """The forecast (B, pred_len, c_out) from x_enc (B, seq_len, enc_in); other inputs are ignored.
+    def forward(self, batch: Batch, *, generator: torch.Generator | None = None) -> Tensor:
+        """The forecast (B, pred_len, c_out) from batch.x_enc (B, seq_len, enc_in); other inputs are ignored.
 
         Raises:
             ValueError: if x_enc is not (B, seq_len, enc_in).
         """
-        self._check_x_enc(x_enc)
-        last = x_enc[:, -1:, -self._settings["c_out"]:]  # (B, 1, c_out)
+        self._check_x_enc(batch.x_enc)
+        last = batch.x_enc[:, -1:, -self._settings["c_out"]:]  # (B, 1, c_out)
         # A real copy: callers may write into the forecast, which an expanded view would forbid.
         return last.expand(-1, self.pred_len, -1).contiguous()  # (B, pred_len, c_out)
 
 
-class _TimeMap(nn.Module):
+class TimeMap(nn.Module):
     """A linear map over time, seq_len -> pred_len: one for all channels, or one per channel.
 
     Per-channel maps are one batched weight (C, pred_len, seq_len) rather than C ``nn.Linear``
@@ -177,9 +171,9 @@ class Linear(_Baseline):
         individual: one pair of maps per output channel instead of one pair shared by all.
         label_len: known steps of the (ignored) decoder input, for :meth:`input_shapes`.
         freq: paper letter of the data frequency, for the (ignored) time features' width.
-        cycle: ``P`` > 0 learns a pattern of ``P`` steps per output channel, subtracted from the
-            window and added to the forecast at each step's position in the cycle (the last
-            time-feature column; :class:`~informer.model.cycle.Cycle`, CycleNet with DLinear's maps).
+
+    A learned cycle (CycleNet with DLinear's maps) is a part composed around it
+    (:class:`~informer.model.parts.cycle.Cycle`), as around Informer.
 
     Raises:
         ConfigError: (a ``ValueError``) for a non-positive size, ``c_out > enc_in``,
@@ -188,15 +182,14 @@ class Linear(_Baseline):
 
     kind = "linear"
     trainable = True
-    config_fields = ("moving_avg", "individual", "cycle")
+    config_fields = ("moving_avg", "individual")
 
     def __init__(self, *, enc_in: int, c_out: int, seq_len: int, pred_len: int, moving_avg: int = 25,
-                 individual: bool = False, label_len: int = 0, freq: str = "h", cycle: int = 0) -> None:
+                 individual: bool = False, label_len: int = 0, freq: str = "h") -> None:
         if not isinstance(individual, bool):
             raise ConfigError(f"individual must be true or false, got {individual!r}")
-        # the cycle is recorded only when used: the settings of earlier runs stay as they were
         super().__init__(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, moving_avg=moving_avg,
-                         individual=individual, label_len=label_len, freq=freq, **({"cycle": cycle} if cycle else {}))
+                         individual=individual, label_len=label_len, freq=freq)
         if moving_avg > seq_len:
             raise ConfigError(f"`moving_avg` ({moving_avg}) is longer than `seq_len` ({seq_len}): the trend would "
                               f"mostly average padding; choose `moving_avg` <= {seq_len}")
@@ -204,32 +197,24 @@ class Linear(_Baseline):
         # mapping just those gives the published model's forecast (for MS, the target's) without
         # computing, or storing, forecasts that are thrown away.
         channels = c_out if individual else None
-        self.seasonal = _TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
-        self.trend = _TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
-        self.cycle = Cycle(cycle, c_out) if cycle else None
+        self.seasonal = TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
+        self.trend = TimeMap(seq_len=seq_len, pred_len=pred_len, channels=channels)
 
-    @classmethod
-    def from_config(cls, config: ModelConfig, *, enc_in: int, c_out: int, seq_len: int, label_len: int,
-                    pred_len: int, freq: str) -> "Linear":
-        """The model for ``config.moving_avg`` / ``config.individual`` and the data's widths and lengths."""
-        return cls(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, moving_avg=config.moving_avg,
-                   individual=config.individual, label_len=label_len, freq=freq, cycle=config.cycle)
-
-    def forward(self, x_enc: Tensor, x_mark_enc: Tensor, x_dec: Tensor, x_mark_dec: Tensor, *,
-                generator: torch.Generator | None = None) -> Tensor:
-        """The forecast (B, pred_len, c_out) from x_enc (B, seq_len, enc_in); the time features
-        are read only for a cycle's positions (their last column), the decoder input not at all.
+    def forward(self, batch: Batch, *, generator: torch.Generator | None = None) -> Tensor:
+        """The forecast (B, pred_len, c_out) from batch.x_enc (B, seq_len, enc_in); the other
+        inputs are not read.
 
         Raises:
             ValueError: if x_enc is not (B, seq_len, enc_in).
         """
-        self._check_x_enc(x_enc)
-        outputs = x_enc[:, :, -self._settings["c_out"]:]  # (B, seq_len, c_out)
-        if self.cycle is not None:
-            outputs = outputs - self.cycle.at(Cycle.split(x_mark_enc)[1])
-        seasonal, trend = decompose(outputs, self._settings["moving_avg"])  # (B, seq_len, c_out) each
-        forecast = self.seasonal(seasonal.transpose(1, 2)) + self.trend(trend.transpose(1, 2))  # (B, c_out, pred_len)
-        forecast = forecast.transpose(1, 2)  # (B, pred_len, c_out)
-        if self.cycle is not None:
-            forecast = forecast + self.cycle.at(Cycle.split(x_mark_dec)[1][:, -self.pred_len:])
-        return forecast.contiguous()
+        self._check_x_enc(batch.x_enc)
+        window = batch.x_enc[:, :, -self._settings["c_out"]:]  # (B, seq_len, c_out)
+        return linear_forecast(window, self.seasonal, self.trend, moving_avg=self._settings["moving_avg"])
+
+
+def linear_forecast(window: Tensor, seasonal: TimeMap, trend: TimeMap, *, moving_avg: int) -> Tensor:
+    """DLinear's forecast (B, pred_len, c) of a window (B, seq_len, c): its seasonal part and its
+    trend (:func:`decompose`) each mapped over time, and added."""
+    seasonal_part, trend_part = decompose(window, moving_avg)  # (B, seq_len, c) each
+    forecast = seasonal(seasonal_part.transpose(1, 2)) + trend(trend_part.transpose(1, 2))  # (B, c, pred_len)
+    return forecast.transpose(1, 2).contiguous()  # (B, pred_len, c)
