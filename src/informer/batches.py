@@ -1,13 +1,18 @@
 """The one place a window batch meets a model: decoder input, target columns, autocast.
 
 Training, evaluation, forecasting and the benchmarks all call :func:`run_batch` (or
-:func:`predictions`, which loops it over a dataset); nothing else calls a model. A batch is the
-tuple a :class:`~informer.data.windows.WindowDataset` yields, stacked:
+:func:`predictions`, which loops it over a dataset); nothing else calls a model. What comes in
+is a :data:`Windows` tuple, as a :class:`~informer.data.windows.WindowDataset` yields it, stacked:
 
 * ``x`` (B, seq_len, C): the encoder window, scaled;
 * ``y`` (B, label_len + pred_len, C): the known decoder start and the steps to predict, or only
   the ``label_len`` known steps when the future is not known (forecasting);
-* ``x_mark`` (B, seq_len, F) and ``y_mark`` (B, label_len + pred_len, F): time features.
+* ``x_mark`` (B, seq_len, F) and ``y_mark`` (B, label_len + pred_len, F): time features;
+* with a cycle, ``x_phase`` (B, seq_len) and ``y_phase`` (B, label_len + pred_len): each step's
+  position in it.
+
+What goes into a model is a :class:`Batch`: the same tensors under names, with the decoder input
+built from the known steps.
 
 The model may be wrapped (``DistributedDataParallel``, ``torch.compile``): it is called as
 given, and :func:`unwrap` finds the forecaster inside for its settings.
@@ -16,7 +21,9 @@ given, and :func:`unwrap` finds the forecaster inside for its settings.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -26,7 +33,42 @@ from torch.utils.data import DataLoader, Dataset
 from informer.data.pipeline import target_columns
 from informer.data.windows import decoder_input
 
-Batch = tuple[Tensor, Tensor, Tensor, Tensor]
+# (x, y, x_mark, y_mark) or (x, y, x_mark, y_mark, x_phase, y_phase): see the module docstring.
+Windows = Sequence[Tensor]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What every forecaster's ``forward`` takes: one batch of windows, under names.
+
+    Shapes use the legend of :mod:`informer.model` (B batch, C channels, F time features).
+    A part of a composed model (:mod:`informer.model.parts`) hands the model inside it a changed
+    copy (:meth:`replace`); a field it does not touch travels on as it is.
+    """
+
+    x_enc: Tensor  # (B, seq_len, C) encoder input, scaled
+    x_mark_enc: Tensor  # (B, seq_len, F) its time features
+    x_dec: Tensor  # (B, label_len + pred_len, C) decoder input: the known steps, then zeros
+    x_mark_dec: Tensor  # (B, label_len + pred_len, F) its time features
+    phase_enc: Tensor | None = None  # (B, seq_len) int64: each encoder step's position in the cycle
+    phase_dec: Tensor | None = None  # (B, label_len + pred_len) int64: each decoder step's position
+    # How x_enc relates to the data's (train-scaled) units, set by a normalisation part:
+    # data = x_enc * scale + loc. None: x_enc is in the data's units.
+    loc: Tensor | None = None  # (B, 1, C)
+    scale: Tensor | None = None  # (B, 1, C)
+    # Room for inputs no model reads yet; a model refuses a batch that sets one it does not read.
+    future_covariates: Tensor | None = None  # (B, label_len + pred_len, K) known ahead (weather forecasts)
+    static_covariates: Tensor | None = None  # (B, K) one value per series
+    series_id: Tensor | None = None  # (B,) int64: which series each window comes from
+
+    def replace(self, **changes: Tensor | None) -> "Batch":
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def size(self) -> int:
+        """The number of windows, B."""
+        return self.x_enc.shape[0]
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -80,16 +122,37 @@ def batch_seed(seed: int, index: int) -> int:
     return seed + index
 
 
+def model_batch(windows: Windows, *, pred_len: int, device: torch.device) -> tuple[Batch, Tensor]:
+    """The :class:`Batch` for a model forecasting ``pred_len`` steps, on ``device``, and ``y``.
+
+    Raises:
+        ValueError: if ``y_mark`` is shorter than ``pred_len``, ``y`` has fewer than
+            ``label_len`` rows, or the tuple is neither four nor six tensors long.
+    """
+    if len(windows) not in (4, 6):
+        raise ValueError(f"expected (x, y, x_mark, y_mark[, x_phase, y_phase]), got {len(windows)} tensors")
+    x, y, x_mark, y_mark, *phases = (t.to(device, non_blocking=True) for t in windows)
+    label_len = y_mark.shape[1] - pred_len
+    if label_len < 0 or y.shape[1] not in (label_len, label_len + pred_len):
+        raise ValueError(
+            f"expected y (B, {max(label_len, 0)}[+{pred_len}], C) and y_mark (B, label_len + {pred_len}, F), "
+            f"got {tuple(y.shape)} and {tuple(y_mark.shape)}"
+        )
+    x_dec = decoder_input(y[:, :label_len], pred_len=pred_len)  # (B, label_len + pred_len, C)
+    phase_enc, phase_dec = phases or (None, None)
+    return Batch(x, x_mark, x_dec, y_mark, phase_enc=phase_enc, phase_dec=phase_dec), y
+
+
 def run_batch(
     model: nn.Module,
-    batch: Batch,
+    batch: Windows,
     *,
     features: str,
     device: torch.device,
     generator: torch.Generator | None,
     amp: bool | str = False,
 ) -> tuple[Tensor, Tensor | None]:
-    """One window batch through the model.
+    """One window batch through the model (``batch``: a :data:`Windows` tuple).
 
     Returns:
         ``(forecast, truth)``: the forecast (B, pred_len, c_out) in float32 and scaled units, and
@@ -100,17 +163,11 @@ def run_batch(
         ValueError: if ``y_mark`` is shorter than the model's ``pred_len`` or ``y`` has fewer
             than ``label_len`` rows.
     """
-    x, y, x_mark, y_mark = (t.to(device, non_blocking=True) for t in batch)
     pred_len = unwrap(model).pred_len
-    label_len = y_mark.shape[1] - pred_len
-    if label_len < 0 or y.shape[1] not in (label_len, label_len + pred_len):
-        raise ValueError(
-            f"expected y (B, {max(label_len, 0)}[+{pred_len}], C) and y_mark (B, label_len + {pred_len}, F), "
-            f"got {tuple(y.shape)} and {tuple(y_mark.shape)}"
-        )
-    x_dec = decoder_input(y[:, :label_len], pred_len=pred_len)  # (B, label_len + pred_len, C)
+    inputs, y = model_batch(batch, pred_len=pred_len, device=device)
+    label_len = inputs.x_dec.shape[1] - pred_len
     with autocast(device, amp):
-        out = model(x, x_mark, x_dec, y_mark, generator=generator)  # (B, pred_len, c_out)
+        out = model(inputs, generator=generator)  # (B, pred_len, c_out)
     truth = y[:, label_len:, target_columns(features)] if y.shape[1] > label_len else None
     return out.float(), truth
 

@@ -27,7 +27,12 @@ EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
 MODEL_KINDS = ("informer", "linear", "repeat")
 NORMS = ("none", "revin", "last")
-SKIPS = ("none", "linear", "gated", "linear-raw", "gated-raw")
+# Where the linear skip reads the window: not at all, as given (``raw``) or normalised.
+SKIPS = ("none", "raw", "normalised")
+# The one-word spellings of 0.5-0.7, which packed where and whether gated into one value: still
+# read from config files, --set and run directories.
+SKIP_SPELLINGS = {"linear": ("normalised", False), "gated": ("normalised", True),
+                  "linear-raw": ("raw", False), "gated-raw": ("raw", True)}
 
 
 _SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -146,13 +151,18 @@ class ModelConfig:
     norm: str = "none"
     norm_affine: bool = False
     channel_independent: bool = False
-    skip: str = "none"
+    skip: str = "none"  # where the linear skip reads the window: none, raw or normalised (SKIPS)
+    skip_gated: bool = False  # the network's part scaled by a learned gate that starts at 0
     patch_len: int = 1
     cycle: int | str = 0  # steps, or "auto": the data's natural cycle (informer.data.timefeatures.natural_cycle)
     cycle_norm: bool = False  # the cycle in the window's normalised units (inside norm revin), as CycleNet
 
     def __post_init__(self) -> None:
         _check_types(self, "model")
+        if self.skip in SKIP_SPELLINGS:
+            where, gated = SKIP_SPELLINGS[self.skip]
+            object.__setattr__(self, "skip", where)
+            object.__setattr__(self, "skip_gated", gated or self.skip_gated)
         _one_of("model", "kind", self.kind, MODEL_KINDS)
         _positive(
             "model",
@@ -183,6 +193,9 @@ class ModelConfig:
         if self.cycle_norm and (self.norm != "revin" or self.cycle == 0):
             raise ConfigError("model.cycle_norm puts the cycle inside RevIN: it needs model.norm = revin and a "
                               "model.cycle")
+        if self.skip_gated and self.skip == "none":
+            raise ConfigError("model.skip_gated scales the network's part against the linear skip: it needs "
+                              "model.skip = raw or normalised")
         if self.norm_affine and self.norm == "none":
             raise ConfigError("model.norm_affine scales and shifts RevIN's output: it needs model.norm = revin or last")
         object.__setattr__(self, "s_layers", tuple(self.s_layers))
@@ -322,7 +335,7 @@ PRESETS: dict[str, dict[str, dict[str, object]]] = {
     "published": {},
     "modern": {
         "model": {"d_model": 64, "n_heads": 4, "d_ff": 128, "dropout": 0.1, "norm": "revin",
-                  "channel_independent": True, "patch_len": 24, "skip": "linear-raw", "cycle": "auto"},
+                  "channel_independent": True, "patch_len": 24, "skip": "raw", "cycle": "auto"},
         "train": {"lr": 3e-4, "linear_lr": 5e-3, "epochs": 10, "patience": 3},
     },
 }

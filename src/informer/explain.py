@@ -22,8 +22,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from informer.batches import Batch, eval_generator, run_batch, unwrap
+from informer.batches import Windows, eval_generator, run_batch, unwrap
 from informer.model.attention import AttentionLayer, FullAttention, ProbSparseAttention
+from informer.model.compose import Composed
 from informer.model.embedding import DataEmbedding
 from informer.model.encoder import DistillingLayer, Encoder, EncoderLayer, EncoderStack
 
@@ -191,7 +192,61 @@ def _distilling(recorder: _Recorder, name: str, module: DistillingLayer) -> None
     recorder.on_output(module, lambda t: (f"{place}: output", "back to (B, L, D), half as long"), name)
 
 
+def _describe_part(part: nn.Module, step: str, value: Any, state: Any) -> list[tuple[str, Tensor, str]]:
+    """The stages one part's step shows: its name, the tensor it produced, what it did."""
+    kind = type(part).__name__
+    if step == "encode":
+        x = value.x_enc
+        if kind == "Cycle":
+            period = part.pattern.shape[0]
+            return [("cycle removed", x, f"the learned cycle ({period} steps per channel) subtracted from the "
+                                         "window and the known decoder steps, at each step's position (CycleNet)")]
+        if kind == "InstanceNorm":
+            how = "its last value subtracted (NLinear)" if part.last else "its own mean and std (RevIN)"
+            return [("normalised window", x, f"each window's channels in units of {how}")]
+        if kind == "Affine":
+            return [("RevIN affine", x, "a learned scale and shift per channel")]
+        if kind == "LinearSkip":
+            reads = "in the data's units (raw)" if part.raw else "as it arrives here"
+            return [("linear skip forecast", state, f"DLinear's forecast of the window read {reads}; added to "
+                                                    "the output on the way back")]
+        if kind == "ChannelIndependence":
+            return [("channels as samples", x, "each channel of each window a sample of one channel")]
+        if kind == "Patches":
+            return [("patches", x, f"{part.patch_len} steps of all channels make one token")]
+        return [(f"{kind} input", x, "")]
+    if kind == "Cycle":
+        return [("cycle restored", value, "the learned cycle added back at the forecast steps' positions")]
+    if kind == "InstanceNorm":
+        return [("window's level restored", value, "the forecast taken back to each window's level and scale")]
+    if kind == "Affine":
+        return [("RevIN affine undone", value, "the learned scale and shift removed")]
+    if kind == "LinearSkip":
+        gate = " (the network's part scaled by the learned gate)" if part.gate is not None else ""
+        return [("linear skip added", value, f"the linear forecast added{gate}")]
+    if kind == "ChannelIndependence":
+        return [("channels regrouped", value, "the samples of one channel each back into windows of channels")]
+    if kind == "Patches":
+        return [("patches unrolled", value, "each token's forecast back into its steps (padding dropped)")]
+    return [(f"{kind} output", value, "")]
+
+
+def _parts(recorder: _Recorder, model: Composed) -> None:
+    """Stages of a composed model's parts, from its observer, and the window it was given."""
+    recorder.on_input(model, lambda args: [("model input", args[0].x_enc, "the look-back window, scaled, as "
+                                                                         "the parts receive it")], "")
+
+    def observe(name: str, step: str, value: Any, state: Any) -> None:
+        for title, tensor, meaning in _describe_part(model.get_submodule(name), step, value, state):
+            recorder.add(title, tensor, meaning, name)
+
+    model.observer = observe
+    recorder.observed.append(model)
+
+
 def _register(recorder: _Recorder, model: nn.Module) -> None:
+    if isinstance(model, Composed):
+        _parts(recorder, model)
     stacked = any(isinstance(m, EncoderStack) for m in model.modules())
     for name, module in model.named_modules():
         if isinstance(module, DataEmbedding):
@@ -222,13 +277,14 @@ def _register(recorder: _Recorder, model: nn.Module) -> None:
 
 
 @torch.no_grad()
-def trace(model: nn.Module, batch: Batch, *, features: str, device: torch.device | str = "cpu", seed: int = 0,
+def trace(model: nn.Module, batch: Windows, *, features: str, device: torch.device | str = "cpu", seed: int = 0,
           keep_tensors: bool = False) -> list[Stage]:
     """Every stage of one forward pass of ``model`` on ``batch``, in the order it ran.
 
     Args:
-        model: a forecaster (Informer shows every stage; other kinds their inputs and output).
-        batch: ``(x, y, x_mark, y_mark)`` as a WindowDataset yields it, stacked.
+        model: a forecaster (Informer shows every stage; other kinds their inputs and output; the
+            parts of a composed model each step on the way in and out).
+        batch: ``(x, y, x_mark, y_mark[, x_phase, y_phase])`` as a WindowDataset yields it, stacked.
         features: M, S or MS (which columns are predicted).
         keep_tensors: keep a CPU copy of each stage's tensor (``Stage.tensor``) for plots.
     """
@@ -239,11 +295,12 @@ def trace(model: nn.Module, batch: Batch, *, features: str, device: torch.device
     was_training = model.training
     model.eval()
     try:
-        if not recorder.handles:  # a model without Informer's modules: its inputs and output
-            recorder.on_input(inner, lambda args: [("encoder input", args[0], "the look-back window, scaled"),
-                                                   ("decoder input", args[2], "label_len known steps, then "
-                                                                              "pred_len zeros")], "")
-            recorder.on_output(inner, lambda t: ("output", "the forecast"), "")
+        if not any(isinstance(m, DataEmbedding) for m in inner.modules()):  # no Informer: inputs and output
+            core = inner.core if isinstance(inner, Composed) else inner
+            recorder.on_input(core, lambda args: [("encoder input", args[0].x_enc, "the look-back window, scaled"),
+                                                  ("decoder input", args[0].x_dec, "label_len known steps, then "
+                                                                                   "pred_len zeros")], "")
+            recorder.on_output(core, lambda t: ("output", "the forecast"), "")
         run_batch(model, batch, features=features, device=device, generator=eval_generator(device, seed))
     finally:
         recorder.remove()

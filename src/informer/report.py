@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader, Subset
 from informer import __version__, plots
 from informer.batches import predictions, unwrap
 from informer.config import replace
-from informer.data.pipeline import PreparedData, prepare
+from informer.data.pipeline import PreparedData, prepare_for
 from informer.data.scaling import inverse_scale
 from informer.data.splits import SPLIT_NAMES
 from informer.errors import InformerError
@@ -81,7 +81,7 @@ def run_data(run: Run) -> PreparedData:
         DataError: when the run's data file is gone or no longer fits the run.
     """
     config = replace(run.config.data, cols=run.columns, target=run.target, freq=run.freq)
-    return prepare(config, embed=run.config.model.embed, cycle=run.config.model.cycle, scaler=run.scaler, require=("test",))
+    return prepare_for(run.config, data=config, scaler=run.scaler, require=("test",))
 
 
 def check_choices(run: Run, data: PreparedData, windows: Sequence[int], columns: Sequence[str] | None

@@ -25,14 +25,15 @@ from informer import distributed, rundir
 from informer.batches import unwrap
 from informer.config import TRAIN_DEFAULTS, RunConfig, TrainConfig, replace
 from informer.data.loading import FrequencyMismatch, TimeSeries, load_series
-from informer.data.pipeline import PreparedData, prepare, target_columns
+from informer.data.pipeline import PreparedData, prepare_for, target_columns
 from informer.data.scaling import Scaler
 from informer.distributed import SINGLE, Distributed
 from informer.errors import ConfigError, InformerError
 from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
 from informer.forecasting import forecast_frame
-from informer.model.forecaster import MODEL_KINDS, build_forecaster, ignored_settings, rebuild_forecaster
+from informer.model.compose import MODEL_KINDS, build_for, rebuild_forecaster
+from informer.model.forecaster import ignored_settings
 from informer.precision import resolve as resolve_precision
 from informer.rundir import RESUME_FILE, RunDirectoryError, RunInfo
 from informer.training.checkpoint import CheckpointError, TrainingState, load_state, save_state
@@ -110,9 +111,8 @@ class Run:
 
     def evaluate(self, split: str = "test", data: str | None = None) -> dict:
         """Metrics over every window of ``split`` (``val`` or ``test``) of the run's data or ``data``."""
-        prepared = self._pinned(data, lambda config: prepare(config, embed=self.config.model.embed,
-                                                             cycle=self.config.model.cycle,
-                                                             scaler=self.scaler, require=(split,)))
+        prepared = self._pinned(data, lambda config: prepare_for(self.config, data=config, scaler=self.scaler,
+                                                                 require=(split,)))
         _check_frequency(prepared.series, self.freq)
         return _evaluate(self, prepared, split)
 
@@ -222,7 +222,7 @@ def train(
     def prepared() -> PreparedData:
         _check_kind_settings(config)
         _check_processes(config, job)
-        data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
+        data = prepare_for(config)
         if path is not None and job.main:
             rundir.check_output_dir(path, overwrite=overwrite)
             rundir.check_free_space(path, _bytes_needed(config, data))
@@ -331,7 +331,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         if state.world_size != job.world_size:
             raise CheckpointError(f"{path}: was trained on {state.world_size} process(es); resume it with as "
                                   f"many (informer train --nproc {state.world_size} --resume {path})")
-        return prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
+        return prepare_for(config)
 
     data = distributed.together(job, prepared)
     if job.main:
@@ -349,9 +349,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
 
 
 def _build(config: RunConfig, data: PreparedData) -> nn.Module:
-    d = config.data
-    return build_forecaster(data.resolved(config.model), enc_in=data.n_columns, c_out=len(data.output_columns),
-                            seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len, freq=data.series.letter)
+    return build_for(config.model, data)
 
 
 def _bytes_needed(config: RunConfig, data: PreparedData) -> int:

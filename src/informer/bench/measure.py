@@ -103,18 +103,14 @@ def _count_flops(step: Callable[[], object]) -> int:
 def _model_and_batches(spec: dict):
     from torch.utils.data import DataLoader
 
-    from informer.config import DataConfig, ModelConfig
-    from informer.data.pipeline import prepare
-    from informer.model.forecaster import build_forecaster
+    from informer.config import DataConfig, ModelConfig, RunConfig
+    from informer.data.pipeline import prepare_for
+    from informer.model.compose import build_for
 
-    data_config = DataConfig(**spec.get("data", {}))
-    model_config = ModelConfig(**spec.get("model", {}))
-    data = prepare(data_config, embed=model_config.embed, cycle=model_config.cycle)
+    config = RunConfig(data=DataConfig(**spec.get("data", {})), model=ModelConfig(**spec.get("model", {})))
+    data = prepare_for(config)
     torch.manual_seed(0)
-    model = build_forecaster(
-        data.resolved(model_config), enc_in=data.n_columns, c_out=len(data.output_columns), seq_len=data_config.seq_len,
-        label_len=data_config.label_len, pred_len=data_config.pred_len, freq=data.series.letter,
-    )
+    model = build_for(config.model, data)
     loader = DataLoader(data.dataset("train"), batch_size=spec.get("batch_size", 32), shuffle=True,
                         drop_last=True, generator=torch.Generator().manual_seed(0))
     return model, data, loader

@@ -257,18 +257,16 @@ def estimate_seconds(job: Job) -> float:
     from torch.utils.data import DataLoader
 
     from informer.batches import run_batch
-    from informer.data.pipeline import prepare
-    from informer.model.forecaster import build_forecaster
+    from informer.data.pipeline import prepare_for
+    from informer.model.compose import build_for
     from informer.run import resolve_device
     from informer.training.loop import make_optimizer, train_step
 
     config = job.config()
-    data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle)
+    data = prepare_for(config)
     device = resolve_device(config.train.device)
     d = config.data
-    model = build_forecaster(data.resolved(config.model), enc_in=data.n_columns, c_out=len(data.output_columns),
-                             seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len,
-                             freq=data.series.letter).to(device)
+    model = build_for(config.model, data).to(device)
     batch_size = config.train.batch_size
     batch = next(iter(DataLoader(data.dataset("train"), batch_size=batch_size)))
     windows = data.window_counts()

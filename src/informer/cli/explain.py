@@ -23,8 +23,8 @@ def explained_batch(args: argparse.Namespace):
     import torch
     from torch.utils.data import DataLoader, Subset
 
-    from informer.data.pipeline import prepare
-    from informer.model.forecaster import build_forecaster
+    from informer.data.pipeline import prepare_for
+    from informer.model.compose import build_for
 
     if args.run_dir:
         from informer.run import load_run
@@ -32,15 +32,12 @@ def explained_batch(args: argparse.Namespace):
         run = load_run(args.run_dir)
         config, model, scaler = run.config, run.model, run.scaler
         data_config = replace(config.data, cols=run.columns, target=run.target, freq=run.freq)
-        data = prepare(data_config, embed=config.model.embed, cycle=config.model.cycle, scaler=scaler, require=("test",))
+        data = prepare_for(config, data=data_config, scaler=scaler, require=("test",))
     else:
         config = run_config(args, {**DATA_FLAGS, **MODEL_FLAGS})
-        data = prepare(config.data, embed=config.model.embed, cycle=config.model.cycle, require=("test",))
+        data = prepare_for(config, require=("test",))
         torch.manual_seed(config.train.seed)
-        d = config.data
-        model = build_forecaster(data.resolved(config.model), enc_in=data.n_columns, c_out=len(data.output_columns),
-                                 seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len,
-                                 freq=data.series.letter)
+        model = build_for(config.model, data)
     dataset = data.dataset("test")
     if not 0 <= args.window < len(dataset):
         raise ConfigError(f"`window` {args.window} is not a test window: there are {len(dataset)} (0..{len(dataset) - 1})")

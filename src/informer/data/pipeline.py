@@ -5,6 +5,10 @@
 >>> data.window_counts()
 {'train': 8521, 'val': 2857, 'test': 2857}
 >>> x, y, x_mark, y_mark = data.dataset("train")[0]
+
+:func:`prepare_for` prepares the data a whole run configuration asks for (its time features, its
+model's cycle with ``auto`` resolved): every caller that trains, evaluates or explains a model
+uses it.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from informer.config import DataConfig, ModelConfig
+from informer.config import DataConfig, ModelConfig, RunConfig
 from informer.data.loading import TimeSeries, load_series
 from informer.data.scaling import Scaler, fit_scaler, scale
 from informer.data.splits import SPLIT_NAMES, Borders, length_advice, split_borders
-from informer.data.timefeatures import natural_cycle, time_marks
+from informer.data.timefeatures import cycle_phase, natural_cycle, time_marks
 from informer.data.windows import WindowDataset
 from informer.errors import DataError
 
@@ -42,8 +46,9 @@ class PreparedData:
     borders: Borders
     scaler: Scaler
     scaled: np.ndarray  # (N, C) float32
-    marks: np.ndarray  # (N, F) float32 (F + 1 with a cycle: its positions last)
-    cycle: int = 0  # the cycle the marks carry positions of (``auto`` resolved), 0 for none
+    marks: np.ndarray  # (N, F) float32 time features
+    cycle: int = 0  # the cycle ``phase`` holds positions in (``auto`` resolved), 0 for none
+    phase: np.ndarray | None = None  # (N,) int64 each row's position in the cycle; None without one
 
     @property
     def n_columns(self) -> int:
@@ -72,6 +77,7 @@ class PreparedData:
             seq_len=c.seq_len,
             label_len=c.label_len,
             pred_len=c.pred_len,
+            phase=None if self.phase is None else self.phase[start:end],
         )
 
 
@@ -86,9 +92,9 @@ def prepare(
     """Load the data ``config`` names and get it ready for windows.
 
     ``embed`` picks the time features (``timeF``: continuous; ``fixed``/``learned``: calendar
-    fields); ``cycle`` > 0 adds each step's position in a cycle of that many steps as one more
-    column (a model with ``--cycle``; ``auto``: the data's natural cycle,
-    :func:`~informer.data.timefeatures.natural_cycle`, kept in ``PreparedData.cycle``).
+    fields); ``cycle`` > 0 gives each step's position in a cycle of that many steps
+    (``PreparedData.phase``, for a model with ``model.cycle``; ``auto``: the data's natural
+    cycle, :func:`~informer.data.timefeatures.natural_cycle`, kept in ``PreparedData.cycle``).
     ``scaler``, when given (a trained run's), is used instead of fitting one on the train rows; the series must then have its columns. ``require`` names the splits that must
     hold at least one window (evaluating one split of new data needs only that one).
 
@@ -115,5 +121,24 @@ def prepare(
     scaled = scale(series.values, scaler).astype(np.float32)
     if cycle == "auto":
         cycle = natural_cycle(series.freq)
-    marks = time_marks(series.dates, series.letter, embed, cycle=cycle, freq=series.freq)
-    return PreparedData(config, series, borders, scaler, scaled, marks, cycle)
+    marks = time_marks(series.dates, series.letter, embed)
+    phase = cycle_phase(series.dates, series.freq, cycle) if cycle else None
+    return PreparedData(config, series, borders, scaler, scaled, marks, cycle, phase)
+
+
+def prepare_for(
+    config: RunConfig,
+    *,
+    data: DataConfig | None = None,
+    scaler: Scaler | None = None,
+    require: tuple[str, ...] = SPLIT_NAMES,
+) -> PreparedData:
+    """The data ``config`` trains or evaluates on, ready for its model: the time features its
+    embedding reads and, for a model with a cycle, each step's position in it (``auto``
+    resolved for this data: :meth:`PreparedData.resolved` gives the model's settings).
+
+    ``data``: other data settings than ``config.data`` (a run's, pointed at newer data);
+    ``scaler`` and ``require``: as :func:`prepare`.
+    """
+    return prepare(data or config.data, embed=config.model.embed, cycle=config.model.cycle, scaler=scaler,
+                   require=require)

@@ -10,9 +10,9 @@ Two encodings:
   into the embedding tables. The published code keeps only the first four for hourly data;
   we always give five (the model reads the fifth only for minute-level data).
 
-With a cycle (``--cycle P``, :func:`cycle_phase`), one more column follows either encoding: each
-step's position in a cycle of ``P`` steps (0 .. P - 1), which the model strips off and uses to
-look up its learned cycle.
+A model with a learned cycle (the setting ``model.cycle`` = P) also needs each step's position in
+a cycle of ``P`` steps (0 .. P - 1): :func:`cycle_phase`, passed beside the time features
+(``Batch.phase_enc`` / ``phase_dec``), never as one of them.
 """
 
 from __future__ import annotations
@@ -188,21 +188,12 @@ def natural_cycle(freq: str) -> int:
     return 0
 
 
-def time_marks(dates: pd.DatetimeIndex, letter: str, embed: str, *, cycle: int = 0,
-               freq: str | None = None) -> np.ndarray:
+def time_marks(dates: pd.DatetimeIndex, letter: str, embed: str) -> np.ndarray:
     """The ``x_mark`` array the model's temporal embedding ``embed`` expects, float32 (L, F).
 
     Calendar fields are stored as float32 so that one tensor type serves every embedding;
-    they are exact small integers. With ``cycle`` > 0 one more column follows: each step's
-    :func:`cycle_phase` at frequency ``freq`` (exact small integers too).
+    they are exact small integers. (A cycle's positions are not time features: :func:`cycle_phase`.)
     """
     if embed == "timeF":
-        marks = continuous_time_features(dates, letter)
-    else:
-        marks = calendar_fields(dates).astype(np.float32)
-    if cycle:
-        if freq is None:
-            raise ValueError("time_marks with a cycle needs the data's frequency (freq)")
-        phase = cycle_phase(dates, freq, cycle).astype(np.float32)
-        marks = np.concatenate([marks, phase[:, None]], axis=1)
-    return marks
+        return continuous_time_features(dates, letter)
+    return calendar_fields(dates).astype(np.float32)

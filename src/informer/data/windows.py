@@ -6,7 +6,8 @@ Window ``i`` of a split with rows ``[0, n)`` (relative to the split start):
 * target ``y``: rows ``[i + seq_len - label_len, i + seq_len + pred_len)``: the last
   ``label_len`` input rows (the decoder's known start) followed by the ``pred_len`` rows to
   predict;
-* ``x_mark`` and ``y_mark``: the time features of the same rows.
+* ``x_mark`` and ``y_mark``: the time features of the same rows;
+* with cycle positions, ``x_phase`` and ``y_phase``: each of those rows' position in the cycle.
 
 There are ``n - seq_len - pred_len + 1`` windows. Items are slices (views) of one tensor per
 split, never copies of the whole array.
@@ -26,9 +27,11 @@ class WindowDataset(Dataset):
         values: (N, C) scaled values of the split, target last.
         marks: (N, F) time features of the same rows.
         seq_len, label_len, pred_len: window lengths (label_len <= seq_len).
+        phase: (N,) each row's position in a cycle (a model with a learned cycle), or None.
 
     Each item is ``(x (seq_len, C), y (label_len + pred_len, C), x_mark (seq_len, F),
-    y_mark (label_len + pred_len, F))``, float32 tensors.
+    y_mark (label_len + pred_len, F))``, float32 tensors, followed with ``phase`` by
+    ``(x_phase (seq_len,), y_phase (label_len + pred_len,))``, int64.
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class WindowDataset(Dataset):
         seq_len: int,
         label_len: int,
         pred_len: int,
+        phase: np.ndarray | torch.Tensor | None = None,
     ) -> None:
         values = torch.as_tensor(values, dtype=torch.float32)
         marks = torch.as_tensor(marks, dtype=torch.float32)
@@ -49,8 +53,13 @@ class WindowDataset(Dataset):
             )
         if min(seq_len, label_len, pred_len) <= 0 or label_len > seq_len:
             raise ValueError(f"need 0 < label_len <= seq_len and pred_len > 0, got {seq_len}/{label_len}/{pred_len}")
+        if phase is not None:
+            phase = torch.as_tensor(phase, dtype=torch.int64)
+            if phase.shape != (values.shape[0],):
+                raise ValueError(f"expected phase (N,) = ({values.shape[0]},), got {tuple(phase.shape)}")
         self.values = values
         self.marks = marks
+        self.phase = phase
         self.seq_len = seq_len
         self.label_len = label_len
         self.pred_len = pred_len
@@ -66,9 +75,12 @@ class WindowDataset(Dataset):
         encoder_end = index + self.seq_len
         return slice(index, encoder_end), slice(encoder_end - self.label_len, encoder_end + self.pred_len)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
         encoder, target = self.bounds(index)
-        return self.values[encoder], self.values[target], self.marks[encoder], self.marks[target]
+        window = (self.values[encoder], self.values[target], self.marks[encoder], self.marks[target])
+        if self.phase is None:
+            return window
+        return (*window, self.phase[encoder], self.phase[target])
 
 
 def window_shapes(batch_size: int, *, seq_len: int, label_len: int, pred_len: int, enc_in: int, dec_in: int,

@@ -14,12 +14,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from informer.batches import Batch, eval_generator, run_batch, unwrap
+from informer.batches import Windows, eval_generator, run_batch, unwrap
 from informer.data.frequency import future_dates
 from informer.data.loading import TimeSeries
 from informer.data.pipeline import target_columns
 from informer.data.scaling import Scaler, inverse_scale, scale
-from informer.data.timefeatures import time_marks
+from informer.data.timefeatures import cycle_phase, time_marks
 from informer.errors import DataError
 
 
@@ -51,14 +51,15 @@ def window_end(series: TimeSeries, at: str | pd.Timestamp | None) -> int:
 def forecast_window(
     series: TimeSeries, *, end: int, scaler: Scaler, embed: str, seq_len: int, label_len: int, pred_len: int,
     cycle: int = 0,
-) -> tuple[Batch, pd.DatetimeIndex]:
+) -> tuple[Windows, pd.DatetimeIndex]:
     """The one-window batch that ends at row ``end`` (exclusive), and the future timestamps.
 
     ``embed`` and ``cycle`` pick the time features as :func:`~informer.data.pipeline.prepare` does.
 
     Returns:
         ``((x (1, seq_len, C), known (1, label_len, C), x_mark (1, seq_len, F),
-        y_mark (1, label_len + pred_len, F)), future dates (pred_len,))``.
+        y_mark (1, label_len + pred_len, F)[, x_phase (1, seq_len), y_phase (1, label_len + pred_len)]),
+        future dates (pred_len,))``, the positions with a ``cycle``.
 
     Raises:
         DataError: if fewer than ``seq_len`` rows end at ``end``.
@@ -72,10 +73,13 @@ def forecast_window(
     decoder_dates = encoder_dates[seq_len - label_len :].append(future)
     x = torch.from_numpy(history)[None]  # (1, seq_len, C)
     known = x[:, seq_len - label_len :]  # (1, label_len, C)
-    marks = {"cycle": cycle, "freq": series.freq}
-    x_mark = torch.from_numpy(time_marks(encoder_dates, series.letter, embed, **marks))[None]  # (1, seq_len, F)
-    y_mark = torch.from_numpy(time_marks(decoder_dates, series.letter, embed, **marks))[None]  # (1, label+pred, F)
-    return (x, known, x_mark, y_mark), future
+    x_mark = torch.from_numpy(time_marks(encoder_dates, series.letter, embed))[None]  # (1, seq_len, F)
+    y_mark = torch.from_numpy(time_marks(decoder_dates, series.letter, embed))[None]  # (1, label+pred, F)
+    if not cycle:
+        return (x, known, x_mark, y_mark), future
+    x_phase = torch.from_numpy(cycle_phase(encoder_dates, series.freq, cycle))[None]  # (1, seq_len)
+    y_phase = torch.from_numpy(cycle_phase(decoder_dates, series.freq, cycle))[None]  # (1, label_len + pred_len)
+    return (x, known, x_mark, y_mark, x_phase, y_phase), future
 
 
 @torch.no_grad()

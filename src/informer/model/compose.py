@@ -32,6 +32,7 @@ from informer.model.parts.skip import LinearSkip
 
 if TYPE_CHECKING:
     from informer.batches import Batch
+    from informer.data.pipeline import PreparedData
 
 # One entry per name in informer.config.MODEL_KINDS (a test keeps the two in step).
 MODEL_KINDS: dict[str, type[nn.Module]] = {"informer": Informer, "linear": Linear, "repeat": Repeat}
@@ -83,6 +84,14 @@ def build_forecaster(config: ModelConfig, *, enc_in: int, c_out: int, seq_len: i
         options.setdefault("moving_avg", config.moving_avg)
     core = {name: getattr(config, name) for name in MODEL_KINDS[config.kind].config_fields}
     return rebuild_forecaster(config.kind, {**sizes, **core, **options})
+
+
+def build_for(config: ModelConfig, data: PreparedData) -> nn.Module:
+    """The model ``config`` describes, for prepared data (:func:`informer.data.pipeline.prepare_for`):
+    its widths, lengths, frequency and resolved cycle."""
+    d = data.config
+    return build_forecaster(data.resolved(config), enc_in=data.n_columns, c_out=len(data.output_columns),
+                            seq_len=d.seq_len, label_len=d.label_len, pred_len=d.pred_len, freq=data.series.letter)
 
 
 def rebuild_forecaster(kind: str, settings: dict[str, Any]) -> nn.Module:
@@ -185,6 +194,12 @@ def _parts(config: ModelConfig, sizes: Sizes) -> list[tuple[str, _Factory]]:
 _SAVED_NAMES = {"linear_skip.gate": "skip_gate"}
 
 
+# The order modules are registered in (None: the forecaster's), which is the order of
+# model.parameters(): that of 0.7's single class, so that the optimizer state of a run
+# interrupted under 0.7 resumes in step with its parameters.
+_REGISTRATION = ("norm", "revin", None, "linear_skip", "cycle", "channels", "patches")
+
+
 class Composed(nn.Module):
     """A forecaster with parts around it: each part's ``encode`` on the way in, outermost first,
     the forecaster, then each part's ``decode`` on the way out, innermost first.
@@ -202,7 +217,8 @@ class Composed(nn.Module):
         sizes: the channels and lengths the whole model is built for.
     """
 
-    observer: Callable[[str, str, Any], None] | None = None  # explain's hook: (part, "encode"/"decode", value)
+    # explain's hook, called after each step: (part name, "encode" or "decode", what it gave, its state)
+    observer: Callable[[str, str, Any, Any], None] | None = None
 
     def __init__(self, core: nn.Module, parts: list[tuple[str, nn.Module]], *, settings: dict[str, Any],
                  sizes: Sizes) -> None:
@@ -210,13 +226,15 @@ class Composed(nn.Module):
         if next(core.parameters(recurse=False), None) is not None or next(core.buffers(recurse=False), None) \
                 is not None:  # pragma: no cover - no forecaster holds tensors outside its modules
             raise ConfigError(f"{type(core).__name__} keeps parameters of its own; it cannot be composed")
-        for name, module in core.named_children():
-            self.add_module(name, module)
+        named = dict(parts)
+        for name in _REGISTRATION:
+            modules = core.named_children() if name is None else [(name, named.pop(name, None))]
+            for child, module in modules:
+                if module is not None:
+                    self.add_module(child, module)
+        if named:  # pragma: no cover - every part has its place in _REGISTRATION
+            raise ConfigError(f"parts without a place: {', '.join(named)}")
         object.__setattr__(self, "core", core)  # not a submodule: its modules are registered above
-        for name, part in parts:
-            if name in self._modules:  # pragma: no cover - the part names differ from the forecasters'
-                raise ConfigError(f"part {name!r} collides with a module of {type(core).__name__}")
-            self.add_module(name, part)
         self.order = tuple(name for name, _ in parts)
         self.sizes = sizes
         self._settings = settings
@@ -278,12 +296,12 @@ class Composed(nn.Module):
             batch, state = part.encode(batch)
             states.append(state)
             if self.observer is not None:
-                self.observer(name, "encode", batch)
+                self.observer(name, "encode", batch, state)
         out = self.core(batch, generator=generator)
         for (name, part), state in zip(reversed(list(self.parts())), reversed(states)):
             out = part.decode(out, state)
             if self.observer is not None:
-                self.observer(name, "decode", out)
+                self.observer(name, "decode", out, state)
         return out
 
     def _check_inputs(self, batch: Batch) -> None:

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from informer.batches import amp_dtype, predictions, run_batch
+from informer.batches import amp_dtype, predictions, run_batch, unwrap
 from informer.config import TrainConfig
 from informer.data.pipeline import PreparedData
 from informer.distributed import SINGLE, Distributed
@@ -67,22 +67,18 @@ def split_loss(model: nn.Module, data: PreparedData, split: str, *, config: Trai
     return total / count
 
 
-# The modules of a model that are linear maps beside the network: Informer's DLinear skip and a
-# learned cycle (``train.linear_lr`` sets their learning rate).
-LINEAR_PARTS = ("linear_skip", "cycle")
-
-
 def make_optimizer(model: nn.Module, *, lr: float, linear_lr: float | None = None) -> torch.optim.Optimizer:
     """Adam, as published; the fused kernel where this torch has it (same update, a third of
     the time of the default on the CPU).
 
-    With ``linear_lr``, the parameters of the model's linear parts (:data:`LINEAR_PARTS`) form
-    a second group whose learning rate is ``linear_lr`` where the others' is ``lr`` (the group's
-    ``lr_scale``, kept through the schedule: both halve together)."""
+    With ``linear_lr``, the parameters of the model's linear parts (a composed model's
+    ``linear_parameters()``: a linear skip, a learned cycle) form a second group whose learning
+    rate is ``linear_lr`` where the others' is ``lr`` (the group's ``lr_scale``, kept through
+    the schedule: both halve together)."""
     groups: list[dict] = [{"params": list(model.parameters())}]
-    if linear_lr is not None:
-        linear = {id(p) for name in LINEAR_PARTS if isinstance(getattr(model, name, None), nn.Module)
-                  for p in getattr(model, name).parameters()}
+    linear_parameters = getattr(unwrap(model), "linear_parameters", None)
+    if linear_lr is not None and linear_parameters is not None:
+        linear = {id(p) for p in linear_parameters()}
         if linear:
             groups = [{"params": [p for p in model.parameters() if id(p) not in linear]},
                       {"params": [p for p in model.parameters() if id(p) in linear], "lr_scale": linear_lr / lr}]
