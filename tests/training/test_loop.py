@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from helpers import synthetic_frame
+from informer.batches import Batch
 from informer.config import DataConfig, ModelConfig, TrainConfig
 from informer.data.pipeline import prepare
 from informer.data.windows import WindowDataset
@@ -101,7 +102,7 @@ def test_make_optimizer_is_adam_over_every_parameter_and_steps_like_plain_adam(d
         for _ in range(3):
             opt.zero_grad()
             x, y = batch[0], batch[1]
-            loss = nn.functional.mse_loss(net(x, batch[2], y, batch[3]), y[:, LABEL_LEN:])
+            loss = nn.functional.mse_loss(net(Batch(x, batch[2], y, batch[3])), y[:, LABEL_LEN:])
             loss.backward()
             opt.step()
     for name, tensor in model.state_dict().items():
@@ -140,7 +141,7 @@ def test_train_step_returns_the_loss_and_moves_the_weights(data):
     model = tiny_model(data)
     batch = next(iter(torch.utils.data.DataLoader(data.dataset("train"), batch_size=8)))
     with torch.no_grad():
-        expected = float(nn.functional.mse_loss(model(batch[0], batch[2], batch[1], batch[3]),
+        expected = float(nn.functional.mse_loss(model(Batch(batch[0], batch[2], batch[1], batch[3])),
                                                 batch[1][:, LABEL_LEN:]))
     before = weights(model)
     value = train_step(model, batch, **_step_inputs(model))

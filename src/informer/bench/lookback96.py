@@ -30,7 +30,7 @@ from informer.bench.reproduce import (
     run_series,
     train_or_pick_up,
 )
-from informer.config import PRESETS, RunConfig, apply_overrides
+from informer.config import PRESETS, SKIP_SPELLINGS, RunConfig, apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,13 @@ def _with_overrides(presets: dict, overrides: Iterable[str]) -> dict:
 
 
 def _canonical(values: dict) -> str:
+    """Settings as one comparable text, the skip as spelled today (lines of 0.5-0.7 record
+    ``linear-raw`` for what is now ``raw``)."""
+    model = values.get("model") if isinstance(values, dict) else None
+    if isinstance(model, dict) and model.get("skip") in SKIP_SPELLINGS:
+        where, gated = SKIP_SPELLINGS[model["skip"]]
+        model = {**model, "skip": where, **({"skip_gated": True} if gated else {})}
+        values = {**values, "model": model}
     return json.dumps(values, sort_keys=True)
 
 
