@@ -101,3 +101,39 @@ def test_the_command_prints_json(capsys):
     stages = json.loads(capsys.readouterr().out)
     assert code == 0 and all({"name", "shape", "meaning"} <= set(s) for s in stages)
     assert stages[-1]["name"] == "output" and stages[-1]["shape"] == [2, 24, 7]
+
+
+def test_a_composed_model_shows_each_part_on_the_way_in_and_out(etth1):
+    data = prepare(DataConfig(data="ETTh1"), cycle=24)
+    torch.manual_seed(0)
+    model = build_forecaster(ModelConfig(d_model=16, n_heads=2, d_ff=16, norm="revin", norm_affine=True, cycle=24,
+                                         skip="raw", skip_gated=True, channel_independent=True, patch_len=24),
+                             enc_in=7, c_out=7, seq_len=96, label_len=48, pred_len=24, freq="h").eval()
+    batch = next(iter(DataLoader(data.dataset("test"), batch_size=3)))
+    stages = trace(model, batch, features="M", keep_tensors=True)
+    names = [s.name for s in stages]
+    parts_in = ["model input", "cycle removed", "normalised window", "RevIN affine", "linear skip forecast",
+                "channels as samples", "patches"]
+    parts_out = ["patches unrolled", "channels regrouped", "linear skip added", "RevIN affine undone",
+                 "window's level restored", "cycle restored"]
+    assert names[:len(parts_in)] == parts_in and names[-len(parts_out):] == parts_out
+    shapes = {s.name: s.shape for s in stages}
+    assert shapes["channels as samples"] == (21, 96, 1) and shapes["patches"] == (21, 4, 24)
+    assert shapes["linear skip forecast"] == (3, 24, 7) and shapes["patches unrolled"] == (21, 24, 1)
+    assert shapes["encoder input"] == (21, 4, 24)  # Informer sees tokens of 24 steps of one channel
+    out, _ = run_batch(model, batch, features="M", device=torch.device("cpu"), generator=eval_generator(
+        torch.device("cpu"), 0))
+    assert torch.equal(stages[-1].tensor, out)  # the last part's output is the forecast
+    # the window the parts were given is the batch's
+    assert torch.equal(stages[0].tensor, batch[0])
+    # the hooks are gone afterwards
+    assert model.observer is None
+
+
+def test_the_command_explains_the_modern_preset(capsys):
+    code = main(["explain", "--data", "ETTh1", "--preset", "modern", "--d-model", "16", "--batch-size", "2"])
+    text = capsys.readouterr().out
+    assert code == 0
+    for stage in ("cycle removed", "normalised window", "channels as samples", "patches", "linear skip added",
+                  "window's level restored", "cycle restored"):
+        assert stage in text
