@@ -178,8 +178,9 @@ def test_a_path_with_an_equals_sign_keeps_everything_after_the_first():
     ("optim.lr=1e-3", "unknown section 'optim'; sections are data, model, train"),
 ])  # fmt: skip
 def test_malformed_overrides(assignment, match):
-    with pytest.raises(ConfigError, match=match):
+    with pytest.raises(ConfigError, match=match) as caught:
         apply_overrides({}, [assignment])
+    assert str(caught.value).startswith(f"override {assignment!r}: ")  # the library names no flag
 
 
 def test_top_level_keys_are_refused_with_a_section_hint():

@@ -26,7 +26,7 @@ def configure(*, threads: int | None = None, low_memory: bool = False) -> dict:
         ``{"threads": ..., "allocator": ...}``, what is now in force.
     """
     from informer.allocator import configure_allocator
-    from informer.cli.common import configure_threads
+    from informer.threads import configure_threads
 
     return {"threads": configure_threads(threads), "allocator": configure_allocator(low_memory=low_memory)}
 

@@ -22,11 +22,14 @@ from informer.errors import ConfigError
 
 FEATURE_MODES = ("M", "S", "MS")
 FILL_METHODS = ("ffill", "interpolate")
+DECIMAL_MARKS = (".", ",")
 ATTENTION_KINDS = ("prob", "full")
 EMBEDDINGS = ("timeF", "fixed", "learned")
 ACTIVATIONS = ("gelu", "relu")
 MODEL_KINDS = ("informer", "linear", "repeat")
 NORMS = ("none", "revin", "last")
+# What lazy decoder queries get: the published cumulative sum of V, or its cumulative mean.
+LAZY_DECODERS = ("cumsum", "cummean")
 # Where the linear skip reads the window: not at all, as given (``raw``) or normalised.
 SKIPS = ("none", "raw", "normalised")
 # The one-word spellings of 0.5-0.7, which packed where and whether gated into one value: still
@@ -105,7 +108,7 @@ class DataConfig:
     def __post_init__(self) -> None:
         _check_types(self, "data")
         if self.decimal is not None:
-            _one_of("data", "decimal", self.decimal, (".", ","))
+            _one_of("data", "decimal", self.decimal, DECIMAL_MARKS)
         _positive("data", seq_len=self.seq_len, label_len=self.label_len, pred_len=self.pred_len)
         if self.label_len > self.seq_len:
             raise ConfigError(
@@ -187,7 +190,7 @@ class ModelConfig:
         _one_of("model", "attn", self.attn, ATTENTION_KINDS)
         _one_of("model", "embed", self.embed, EMBEDDINGS)
         _one_of("model", "activation", self.activation, ACTIVATIONS)
-        _one_of("model", "lazy_decoder", self.lazy_decoder, ("cumsum", "cummean"))
+        _one_of("model", "lazy_decoder", self.lazy_decoder, LAZY_DECODERS)
         _one_of("model", "norm", self.norm, NORMS)
         _one_of("model", "skip", self.skip, SKIPS)
         if self.cycle_norm and (self.norm != "revin" or self.cycle == 0):
@@ -206,6 +209,8 @@ class ModelConfig:
 LOSSES = ("mse", "mae", "huber")
 LR_SCHEDULES = ("type1", "type2", "constant")
 DEVICES = ("auto", "cpu", "cuda")
+# What a run asks to compute in (informer.precision resolves auto and on for the device).
+AMP_MODES = ("off", "auto", "on", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -230,7 +235,7 @@ class TrainConfig:
         if isinstance(self.amp, bool):  # before 0.3: amp true meant the device's half precision
             object.__setattr__(self, "amp", "on" if self.amp else "off")
         _check_types(self, "train")
-        _one_of("train", "amp", self.amp, ("off", "auto", "on", "bf16", "fp16"))
+        _one_of("train", "amp", self.amp, AMP_MODES)
         _positive("train", epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, itr=self.itr)
         if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not self.lr > 0:
             raise ConfigError(f"train.lr must be a positive number, got {self.lr!r}")
@@ -381,14 +386,15 @@ def apply_overrides(payload: dict, assignments: list[str]) -> dict:
         key, sep, text = assignment.partition("=")
         section, dot, name = key.strip().partition(".")
         if not sep or not dot or not name:
-            raise ConfigError(f"--set {assignment!r}: expected section.key=value, e.g. --set train.lr=5e-5")
+            raise ConfigError(f"override {assignment!r}: expected section.key=value, e.g. train.lr=5e-5")
         if section not in SECTIONS:
-            raise ConfigError(f"--set {assignment!r}: unknown section {section!r}; sections are {', '.join(SECTIONS)}")
+            raise ConfigError(f"override {assignment!r}: unknown section {section!r}; sections are "
+                              f"{', '.join(SECTIONS)}")
         fields = [f.name for f in dataclasses.fields(SECTIONS[section])]
         if name.strip() not in fields:
             close = _suggestion(name.strip(), fields)
             hint = f" (did you mean {section}.{close}?)" if close else f"; known keys: {', '.join(fields)}"
-            raise ConfigError(f"--set {assignment!r}: unknown key {name.strip()!r} in [{section}]{hint}")
+            raise ConfigError(f"override {assignment!r}: unknown key {name.strip()!r} in [{section}]{hint}")
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:

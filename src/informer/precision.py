@@ -25,11 +25,12 @@ from pathlib import Path
 
 import torch
 
+from informer.config import AMP_MODES
 from informer.errors import ConfigError
+from informer.hardware import machine, matmul_throughput
 
 log = logging.getLogger(__name__)
 
-CHOICES = ("off", "auto", "on", "bf16", "fp16")
 # bf16 must be this much faster than float32 to be chosen: a tie is not worth the lost digits.
 MARGIN = 1.1
 
@@ -40,16 +41,13 @@ def cache_path() -> Path:
 
 
 def machine_key() -> str:
-    from informer.bench.suite import machine
-
+    """The cache's key for this machine: CPU model, torch version and threads, which the figures depend on."""
     m = machine()
     return f"{m['cpu']} | torch {m['torch']} | {torch.get_num_threads()} threads"
 
 
 def measure_cpu() -> dict:
     """float32 and bf16 matrix-product throughput of this CPU (GFLOP/s), a few seconds."""
-    from informer.bench.measure import matmul_throughput
-
     cpu = torch.device("cpu")
     return {"fp32_gflops": matmul_throughput(cpu, torch.float32, repeats=3)["gflops"],
             "bf16_gflops": matmul_throughput(cpu, torch.bfloat16, repeats=3)["gflops"],
@@ -88,8 +86,8 @@ def resolve(amp: str, device: torch.device) -> tuple[str, str]:
     Raises:
         ConfigError: for an unknown choice.
     """
-    if amp not in CHOICES:
-        raise ConfigError(f"`amp` must be one of {', '.join(CHOICES)}; got {amp!r}")
+    if amp not in AMP_MODES:
+        raise ConfigError(f"`amp` must be one of {', '.join(AMP_MODES)}; got {amp!r}")
     if amp == "off":
         return "off", "float32 (amp off, the default)"
     if amp == "fp16" and device.type == "cpu":

@@ -11,8 +11,8 @@ styles are inline, there are no scripts, and a content security policy forbids a
 >>> images = {name: png_bytes(figure) for name, figure in report.figures.items()}
 >>> html = render_html(report, images)
 
-Nothing here writes a file; ``informer plot`` and ``informer train`` do, through the atomic
-writer.
+:func:`write_report` writes the page (and the figures as PNG files) through the atomic writer;
+``informer plot`` and ``informer train`` call it and say what was written.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from informer.data.splits import SPLIT_NAMES
 from informer.errors import InformerError
 from informer.explain import Stage, trace
 from informer.run import Run
-from informer.rundir import read_config, read_json
+from informer.rundir import atomic_write, read_config, read_json, write_text
 
 BASELINE_KINDS = ("repeat", "linear")
 TRACE_BATCH = 32  # windows in the traced batch, as `informer explain` shows it
@@ -263,12 +263,12 @@ def build_report(run: Run, *, windows: Sequence[int] = (0,), columns: Sequence[s
     report.stages = _traced(run, data, first, TRACE_BATCH, keep_tensors=False)
     batch = report.stages[0].shape[0] if report.stages else 0
     report.trace_note = (f"One forward pass of the run's model on {batch} test windows from window {first}, read from "
-                         f"hooks on the real modules (informer explain --run RUN_DIR --window {first}).")
+                         f"hooks on the real modules (informer.explain.trace, as the informer explain command shows it).")
     report.baselines = find_baselines(run.path, run)
     if not report.baselines:
         report.baseline_note = ("No repeat or linear run on the same data, columns and lengths was found beside this "
-                                "run directory; train one there (informer train --model repeat ... --out "
-                                "<same folder>/<name>) to compare.")
+                                "run directory; train one there (model.kind repeat or linear, its run directory in "
+                                "the same folder) to compare.")
     return report
 
 
@@ -408,3 +408,27 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
                      table_id="trace"),
               "<h2>Settings</h2>", _config_tables(run), "</body></html>"]
     return "\n".join(parts) + "\n"
+
+
+# --- the files --------------------------------------------------------------------------------
+
+REPORT_FILE = "report.html"
+
+
+def write_report(run: Run, directory: Path, *, image_dir: Path | None = None, windows: Sequence[int] = (0,),
+                 columns: Sequence[str] | None = None) -> list[Path]:
+    """Write the run's page as ``directory / REPORT_FILE`` (and, with ``image_dir``, every figure
+    as ``<name>.png`` there), each file through the atomic writer; the paths written, the page last.
+
+    Raises:
+        InformerError: for bad choices (window, column) or data that cannot be read.
+    """
+    built = build_report(run, windows=windows, columns=columns)
+    images = {name: png_bytes(figure) for name, figure in built.figures.items()}
+    written = []
+    if image_dir is not None:
+        for name, image in images.items():
+            written.append(atomic_write(image_dir / f"{name}.png", lambda tmp, image=image: tmp.write_bytes(image),
+                                        make_parents=True))
+    written.append(write_text(Path(directory) / REPORT_FILE, render_html(built, images), make_parents=True))
+    return written

@@ -330,7 +330,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
     def prepared() -> PreparedData:
         if state.world_size != job.world_size:
             raise CheckpointError(f"{path}: was trained on {state.world_size} process(es); resume it with as "
-                                  f"many (informer train --nproc {state.world_size} --resume {path})")
+                                  f"many (a job of {state.world_size} processes)")
         return prepare_for(config)
 
     data = distributed.together(job, prepared)
@@ -412,8 +412,8 @@ def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, devi
             _close(handler)
             rundir.remove(path)  # no epoch ended: nothing worth keeping
         elif path is not None and (path / RESUME_FILE).exists():
-            log.warning("stopped (%s); continue with: informer train %s--resume %s", type(error).__name__,
-                        f"--nproc {job.world_size} " if job.enabled else "", path)
+            log.warning("stopped (%s); continue with `resume(%r)`%s", type(error).__name__, str(path),
+                        f" in a job of {job.world_size} processes" if job.enabled else "")
         raise
     finally:
         if handler is not None:
@@ -508,10 +508,10 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
         if rundir.training_in_progress(path):
             raise RunDirectoryError(f"{path}: training is still in progress; its weights are written when it ends")
         if (path / RESUME_FILE).exists():
-            raise RunDirectoryError(f"{path}: training stopped before it finished; continue it with: "
-                                    f"informer train --resume {path}")
+            raise RunDirectoryError(f"{path}: training stopped before it finished; continue it with "
+                                    f"`resume({str(path)!r})`")
         raise RunDirectoryError(f"{path}: training never finished an epoch, so there are no weights; train it "
-                                f"again with: informer train --resume {path}")
+                                f"again with `resume({str(path)!r})`")
     try:
         model = rebuild_forecaster(info.kind, info.settings)
     except ConfigError as error:

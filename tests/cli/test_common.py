@@ -17,7 +17,17 @@ from informer.cli.common import (
     positive_int,
     run_config,
 )
-from informer.config import SECTIONS, TRAIN_DEFAULTS
+from informer.config import (
+    AMP_MODES,
+    DECIMAL_MARKS,
+    LAZY_DECODERS,
+    SECTIONS,
+    SKIP_SPELLINGS,
+    SKIPS,
+    TRAIN_DEFAULTS,
+    ModelConfig,
+    TrainConfig,
+)
 from informer.errors import ConfigError
 
 
@@ -87,6 +97,40 @@ def test_model_flags():
     with pytest.raises(ConfigError, match="--no-stack"):
         run_config(parse(["train", "--model", "informerstack", "--no-stack"]), SETTING_FLAGS)
     assert parse(["bench", "forecast", "--model", "repeat"]).kind == "repeat"
+
+
+@pytest.mark.parametrize("argv, skip, gated", [
+    ([], "none", False),
+    (["--skip", "raw"], "raw", False),
+    (["--skip", "normalised", "--skip-gated"], "normalised", True),
+    (["--skip", "raw", "--no-skip-gated"], "raw", False),
+    # the one-word spellings of 0.5-0.7 are still read
+    (["--skip", "linear"], "normalised", False),
+    (["--skip", "gated"], "normalised", True),
+    (["--skip", "linear-raw"], "raw", False),
+    (["--skip", "gated-raw"], "raw", True),
+])
+def test_skip_flags(argv, skip, gated):
+    model = run_config(parse(["train", *argv]), SETTING_FLAGS).model
+    assert (model.skip, model.skip_gated) == (skip, gated)
+
+
+def test_skip_help_lists_todays_choices_and_says_the_old_ones_are_read():
+    text = " ".join(subparsers(build_parser())["train"].format_help().split())
+    assert "--skip {none,raw,normalised}" in text and "--skip-gated, --no-skip-gated" in text
+    assert "old spellings linear, gated, linear-raw, gated-raw are still read" in text
+    with pytest.raises(ConfigError, match="skip_gated"):
+        run_config(parse(["train", "--skip-gated"]), SETTING_FLAGS)  # gating what? no skip
+
+
+def test_choices_and_defaults_come_from_the_configuration():
+    actions = subparsers(build_parser())["train"]._option_string_actions
+    assert tuple(actions["--amp"].choices) == AMP_MODES and tuple(actions["--lazy-decoder"].choices) == LAZY_DECODERS
+    assert tuple(actions["--decimal"].choices) == DECIMAL_MARKS
+    assert tuple(actions["--skip"].choices) == (*SKIPS, *SKIP_SPELLINGS)
+    assert f"(default: {TrainConfig().amp})" in actions["--amp"].help
+    assert f"linear: {TRAIN_DEFAULTS['linear']['lr']})" in actions["--lr"].help
+    assert f"(default: {','.join(map(str, ModelConfig().s_layers))})" in actions["--s-layers"].help
 
 
 @pytest.mark.parametrize("published,ours", [

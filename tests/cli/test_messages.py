@@ -57,10 +57,22 @@ def test_settings_without_a_flag_here_are_spelled_as_train_spells_them(parser, m
     assert user_words(message, parser) == expected
 
 
+@pytest.mark.parametrize("parser,message,expected", [
+    (FORECAST, "runs/x: training stopped before it finished; continue it with `resume('runs/x')`",
+     "runs/x: training stopped before it finished; continue it with informer train --resume runs/x"),
+    (TRAIN, "stopped (KeyboardInterrupt); continue with `resume('my run')` in a job of 2 processes",
+     "stopped (KeyboardInterrupt); continue with informer train --resume 'my run' in a job of 2 processes"),
+    (None, "resume it with `resume()`", "resume it with informer train --resume"),
+])
+def test_library_functions_become_the_command_that_does_the_same(parser, message, expected):
+    assert user_words(message, parser) == expected
+
+
 @pytest.mark.parametrize("parser,message", [
     (EVALUATE, "the ett_hour split needs 17420 rows; use `split=ratio`"),  # evaluate's --split is val/test
     (TRAIN, "`nonsense` and `informer train` and `stack_depth=3`"),
-    (TRAIN, "--set 'train.lr=x': expected section.key=value, e.g. --set train.lr=5e-5"),
+    (TRAIN, "override 'train.lr=x': expected section.key=value, e.g. train.lr=5e-5"),
+    (TRAIN, "see `explain()` and `resume(runs/x)`"),  # not a command's function; not a literal
     (TRAIN, "settings: model: unknown key 'lrr' (did you mean 'lr'?)"),
     (TRAIN, "runs/a/model.safetensors is damaged; see train.log and data.csv"),
     (TRAIN, "model.data: no such file; `train.target` is not a training setting"),

@@ -9,7 +9,7 @@ import torch
 
 from helpers import synthetic_frame
 from informer.cli import main
-from informer.cli.common import available_cores, configure_threads
+from informer.threads import available_cores, configure_threads
 
 
 @pytest.fixture

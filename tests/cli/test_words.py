@@ -8,11 +8,11 @@ from helpers import synthetic_frame
 from informer.cli import main
 
 
-def test_a_bad_set_key_is_blamed_on_set_not_on_the_file(tmp_path, capsys):
+def test_a_bad_set_key_is_blamed_on_the_override_not_on_the_file(tmp_path, capsys):
     (tmp_path / "settings.toml").write_text("[train]\nepochs = 2\n")
     code = main(["train", "--config", str(tmp_path / "settings.toml"), "--set", "train.learning_rate=1e-3"])
     err = capsys.readouterr().err
-    assert code == 2 and "--set 'train.learning_rate=1e-3': unknown key 'learning_rate'" in err
+    assert code == 2 and "override 'train.learning_rate=1e-3': unknown key 'learning_rate'" in err
     assert "settings.toml" not in err and "did you mean" in err
 
 

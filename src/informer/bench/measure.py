@@ -12,51 +12,21 @@ import math
 import resource
 import statistics
 import sys
-import time
 from collections.abc import Callable
 
 import torch
 
 from informer.allocator import configure_allocator
+# The matmul measurement serves the training's precision choice too: it lives below both.
+from informer.hardware import matmul_throughput, timed
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(call: Callable[[], object], *, warmup: int, repeats: int, device: torch.device) -> list[float]:
-    for _ in range(warmup):
-        call()
-    _sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def _summary(times: list[float]) -> dict:
     return {"median_s": statistics.median(times), "min_s": min(times), "times_s": times}
-
-
-def matmul_throughput(device: torch.device, dtype: torch.dtype, repeats: int = 10) -> dict:
-    """The best GFLOP/s of torch.mm over shapes like the model's (M x K) @ (K x N)."""
-    best, per_shape = 0.0, {}
-    for m, k, n in ((3072, 512, 2048), (3072, 2048, 512), (2048, 2048, 2048)):
-        a = torch.randn(m, k, device=device, dtype=dtype)
-        b = torch.randn(k, n, device=device, dtype=dtype)
-        seconds = statistics.median(timed(lambda: a @ b, warmup=3, repeats=repeats, device=device))
-        rate = 2 * m * k * n / seconds / 1e9
-        per_shape[f"{m}x{k}x{n}"] = rate
-        best = max(best, rate)
-    return {"gflops": best, "per_shape": per_shape, "dtype": str(dtype).removeprefix("torch.")}
 
 
 def measure_attention(spec: dict) -> dict:

@@ -7,38 +7,20 @@ import json
 import logging
 import math
 import os
-import platform
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
 import numpy as np
-import torch
+
+# What the figures were measured on; the training's precision cache needs it too, so it lives below both.
+from informer.hardware import machine  # noqa: F401 - informer.bench.suite.machine, as the commands import it
 
 log = logging.getLogger(__name__)
 
 ATTENTION_METHODS = ("prob", "full", "sdpa", "published")
 DEFAULT_LENGTHS = (96, 192, 384, 768, 1536, 3072, 4096, 8192)
-
-
-def machine() -> dict:
-    """What the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
 
 
 def run_child(spec: dict, *, timeout: float = 1800) -> dict:

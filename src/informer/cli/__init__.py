@@ -19,13 +19,13 @@ from informer import __version__
 from informer.cli import bench, benchmark, datasets, explain, plot, published, reproduce, runs
 from informer.cli.common import (
     Parser,
-    configure_threads,
     console_logging,
     normalise_argv,
     torchrun_rank,
     user_words,
 )
 from informer.errors import InformerError, NonFiniteLossError
+from informer.threads import configure_threads
 
 __all__ = ["build_parser", "main"]
 

@@ -157,7 +157,7 @@ def _bench_train_processes(args: argparse.Namespace, spec: dict) -> int:
     """Training samples per second of one model trained by 1, 2, ... processes (DDP, gloo on the
     CPU), the machine's cores shared among them."""
     from informer.bench.suite import train_bench
-    from informer.cli.common import available_cores
+    from informer.threads import available_cores
 
     if args.checkpoint_activations:
         raise ConfigError("--nproc times plain training steps; drop --checkpoint-activations")

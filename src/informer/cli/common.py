@@ -4,34 +4,42 @@ The data, model and training flags are defined once here (:func:`add_data_argume
 :func:`add_model_arguments`, :func:`add_train_arguments`) together with the setting each flag
 sets (:data:`DATA_FLAGS`, :data:`MODEL_FLAGS`, :data:`TRAIN_FLAGS`); :func:`run_config` turns
 parsed flags into a :class:`~informer.config.RunConfig`. Library messages name settings in
-backticks (`` `seq_len` ``); :func:`user_words` spells them as this command's flags.
+backticks (`` `seq_len` ``) or as ``section.key`` and library functions as calls
+(`` `resume('runs/x')` ``); :func:`user_words` spells them as this command's flags.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import inspect
 import logging
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 
 from informer.config import (
     ACTIVATIONS,
+    AMP_MODES,
     ATTENTION_KINDS,
+    DECIMAL_MARKS,
     DEVICES,
     EMBEDDINGS,
     FEATURE_MODES,
     FILL_METHODS,
+    LAZY_DECODERS,
     LOSSES,
     LR_SCHEDULES,
     MODEL_KINDS,
     NORMS,
-    SKIPS,
     PRESETS,
     SECTIONS,
+    SKIP_SPELLINGS,
+    SKIPS,
+    TRAIN_DEFAULTS,
     DataConfig,
     ModelConfig,
     RunConfig,
@@ -39,6 +47,7 @@ from informer.config import (
     apply_overrides,
     load_toml,
 )
+from informer.data.splits import SPLIT_PRESETS
 from informer.errors import ConfigError
 
 log = logging.getLogger("informer")
@@ -130,8 +139,8 @@ MODEL_FLAGS = {
     name: ("model", name)
     for name in ("kind", "d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn",
                  "embed", "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder", "moving_avg",
-                 "individual", "norm", "norm_affine", "channel_independent", "skip", "patch_len", "cycle",
-                 "cycle_norm")
+                 "individual", "norm", "norm_affine", "channel_independent", "skip", "skip_gated", "patch_len",
+                 "cycle", "cycle_norm")
 }
 TRAIN_FLAGS = {
     name: ("train", name)
@@ -144,6 +153,11 @@ SETTING_FLAGS = {**DATA_FLAGS, **MODEL_FLAGS, **TRAIN_FLAGS}
 STACK_KIND = "informerstack"
 
 
+def _on_off(value: bool) -> str:
+    """An on/off setting's default as help texts say it."""
+    return "on" if value else "off"
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, *, with_data: bool = True) -> None:
     """The data flags shared by every subcommand that reads a series."""
     d = DataConfig()
@@ -151,20 +165,21 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, with_data: bool = Tru
     if with_data:
         group.add_argument("--data", help=f"bundled dataset name or CSV/Parquet path (default: {d.data})")
     group.add_argument("--features", choices=FEATURE_MODES,
-                       help="M: all columns in and out; S: target only; MS: all in, target out (default: M)")
+                       help="M: all columns in and out; S: target only; MS: all in, target out "
+                            f"(default: {d.features})")
     group.add_argument("--target", help="target column (default: the dataset's, else the last column)")
     group.add_argument("--cols", type=column_list, help="comma-separated columns to use (default: all)")
-    group.add_argument("--date-col", help="name of the datetime column (default: date)")
+    group.add_argument("--date-col", help=f"name of the datetime column (default: {d.date_col})")
     group.add_argument("--freq", help="frequency: pandas alias (15min, h, D) or paper letter (t, h, d, 15t); "
                                       "default: inferred")
     group.add_argument("--time-freq", help="time features of another frequency than the data's, e.g. h on "
                                            "15-minute data as the published ETTm scripts (default: the data's)")
-    group.add_argument("--decimal", choices=(".", ","),
+    group.add_argument("--decimal", choices=DECIMAL_MARKS,
                        help="decimal mark of the CSV (default: '.', or ',' detected in ';'-separated files)")
     group.add_argument("--dayfirst", action=argparse.BooleanOptionalAction,
-                       help="read dates such as 13/01/2010 as day/month/year (default: off)")
+                       help=f"read dates such as 13/01/2010 as day/month/year (default: {_on_off(d.dayfirst)})")
     group.add_argument("--fill", choices=FILL_METHODS, help="repair missing/infinite values instead of refusing them")
-    group.add_argument("--split", help="split preset: ett_hour, ett_minute, ratio or ratio:0.7,0.1,0.2 "
+    group.add_argument("--split", help=f"split preset: {', '.join(SPLIT_PRESETS)} or ratio:0.7,0.1,0.2 "
                                        "(default: the dataset's, else ratio)")
     group.add_argument("--seq-len", type=positive_int, help=f"encoder input length (default: {d.seq_len})")
     group.add_argument("--label-len", type=positive_int, help=f"decoder start length (default: {d.label_len})")
@@ -176,12 +191,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     m = ModelConfig()
     group = parser.add_argument_group("model")
     group.add_argument("--preset", choices=tuple(PRESETS),
-                       help="the defaults to start from: published (the paper's code; default) or modern "
-                            "(RevIN, channel independence, 24-step patches, a DLinear part, a learned cycle, a small "
-                            "width, its own learning rates: docs/benchmark.md)")
+                       help="the defaults to start from: published (the paper's code) or modern (RevIN, channel "
+                            "independence, 24-step patches, a DLinear part, a learned cycle, a small width, its own "
+                            f"learning rates: docs/benchmark.md) (default: {RunConfig().preset})")
     group.add_argument("--model", dest="kind", choices=(*MODEL_KINDS, STACK_KIND),
                        metavar="{" + ",".join(MODEL_KINDS) + "}",
-                       help="default informer; linear = DLinear; repeat = last value repeated, no training "
+                       help=f"default {m.kind}; linear = DLinear; repeat = last value repeated, no training "
                             f"({STACK_KIND} = informer --stack)")
     group.add_argument("--d-model", type=positive_int, help=f"model width (default: {m.d_model})")
     group.add_argument("--n-heads", type=positive_int, help=f"attention heads (default: {m.n_heads})")
@@ -190,78 +205,89 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--d-ff", type=positive_int, help=f"feed-forward width (default: {m.d_ff})")
     group.add_argument("--factor", type=positive_int, help=f"ProbSparse sampling factor c (default: {m.factor})")
     group.add_argument("--dropout", type=float, help=f"dropout (default: {m.dropout})")
-    group.add_argument("--attn", choices=ATTENTION_KINDS, help="prob: ProbSparse; full: canonical (default: prob)")
-    group.add_argument("--embed", choices=EMBEDDINGS, help="time-feature embedding (default: timeF)")
-    group.add_argument("--activation", choices=ACTIVATIONS, help="feed-forward activation (default: gelu)")
-    group.add_argument("--distil", action=argparse.BooleanOptionalAction, help="self-attention distilling (default: on)")
+    group.add_argument("--attn", choices=ATTENTION_KINDS,
+                       help=f"prob: ProbSparse; full: canonical (default: {m.attn})")
+    group.add_argument("--embed", choices=EMBEDDINGS, help=f"time-feature embedding (default: {m.embed})")
+    group.add_argument("--activation", choices=ACTIVATIONS, help=f"feed-forward activation (default: {m.activation})")
+    group.add_argument("--distil", action=argparse.BooleanOptionalAction,
+                       help=f"self-attention distilling (default: {_on_off(m.distil)})")
     group.add_argument("--mix", action=argparse.BooleanOptionalAction,
-                       help="published head/time re-view after decoder self-attention (default: on)")
-    group.add_argument("--stack", action=argparse.BooleanOptionalAction, help="InformerStack encoder (default: off)")
-    group.add_argument("--s-layers", type=int_list, help="InformerStack encoder depths (default: 3,2,1)")
-    group.add_argument("--lazy-decoder", choices=("cumsum", "cummean"),
-                       help="what lazy decoder queries get: published cumsum or cummean (default: cumsum)")
+                       help=f"published head/time re-view after decoder self-attention (default: {_on_off(m.mix)})")
+    group.add_argument("--stack", action=argparse.BooleanOptionalAction,
+                       help=f"InformerStack encoder (default: {_on_off(m.stack)})")
+    group.add_argument("--s-layers", type=int_list,
+                       help=f"InformerStack encoder depths (default: {','.join(map(str, m.s_layers))})")
+    group.add_argument("--lazy-decoder", choices=LAZY_DECODERS,
+                       help=f"what lazy decoder queries get: published cumsum or cummean (default: {m.lazy_decoder})")
     group.add_argument("--moving-avg", type=positive_int, metavar="N",
                        help=f"DLinear moving-average window (default: {m.moving_avg})")
     group.add_argument("--individual", action=argparse.BooleanOptionalAction,
-                       help="DLinear: one linear map per channel (default: off)")
+                       help=f"DLinear: one linear map per channel (default: {_on_off(m.individual)})")
     group.add_argument("--norm", choices=NORMS,
                        help="revin: normalise each window by its own mean and std and the forecast back; "
-                            "last: subtract each window's last value and add it back (default: none, as "
+                            f"last: subtract each window's last value and add it back (default: {m.norm}, as "
                             "published)")
     group.add_argument("--norm-affine", action=argparse.BooleanOptionalAction,
-                       help="with --norm revin or last, a learnable scale and shift per channel (default: off)")
+                       help="with --norm revin or last, a learnable scale and shift per channel "
+                            f"(default: {_on_off(m.norm_affine)})")
     group.add_argument("--channel-independent", action=argparse.BooleanOptionalAction,
-                       help="each channel its own one-channel sample, weights shared (default: off)")
+                       help="each channel its own one-channel sample, weights shared "
+                            f"(default: {_on_off(m.channel_independent)})")
     group.add_argument("--patch-len", type=positive_int, metavar="P",
                        help="P consecutive steps make one token (as PatchTST): P times fewer tokens in the "
                             "encoder and decoder; lengths that are not multiples of P are padded inside the "
-                            "model (default: 1, one token per step, as published)")
+                            f"model (default: {m.patch_len}, one token per step, as published)")
     group.add_argument("--cycle", type=cycle_length, metavar="P",
                        help="learn a pattern of P steps per channel (CycleNet's residual cycle: 24 for a daily "
                             "cycle of hourly data, 96 of 15-minute data, 168 for a weekly one), taken out of the "
                             "input and put back into the forecast at each step's position in it; auto: a day of "
                             "steps for data sampled more often than daily, 7 for daily, 12 for monthly data "
-                            "(default: 0, none, as published)")
+                            f"(default: {m.cycle}, none, as published)")
     group.add_argument("--cycle-norm", action=argparse.BooleanOptionalAction,
                        help="with --norm revin, the cycle in each window's normalised units, as CycleNet "
-                            "orders it: its amplitude follows the window's spread (default: off, the same "
-                            "pattern in the data's units for every window)")
-    group.add_argument("--skip", choices=SKIPS,
-                       help="linear: add a DLinear forecast of the (normalised) input to Informer's output, "
-                            "so the attention layers learn what a linear map misses; gated: the same with "
-                            "Informer's part scaled by a learned factor that starts at 0; linear-raw: DLinear of the "
-                            "input before --norm, so the linear part keeps the data's level and Informer "
-                            "forecasts the rest on the window's scale; gated-raw: linear-raw with the learned "
-                            "factor of gated (default: none, as published)")
+                            f"orders it: its amplitude follows the window's spread (default: {_on_off(m.cycle_norm)}, "
+                            "the same pattern in the data's units for every window)")
+    # The one-word spellings of 0.5-0.7 are still accepted (config turns them into skip and
+    # skip_gated), but help lists only today's choices.
+    group.add_argument("--skip", choices=(*SKIPS, *SKIP_SPELLINGS), metavar="{" + ",".join(SKIPS) + "}",
+                       help="add a DLinear forecast of the window to Informer's, so the attention layers learn "
+                            "what a linear map misses; raw: DLinear of the window as given, before normalisation, "
+                            "added to the de-normalised network forecast without its level; normalised: DLinear "
+                            "of the normalised window, added before de-normalisation; the old spellings "
+                            f"{', '.join(SKIP_SPELLINGS)} are still read (default: {m.skip}, as published)")
+    group.add_argument("--skip-gated", action=argparse.BooleanOptionalAction,
+                       help="with --skip, Informer's part scaled by a learned factor that starts at 0 "
+                            f"(default: {_on_off(m.skip_gated)})")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """The training flags, and the two ways to give many settings at once (--config, --set)."""
-    t = TrainConfig()
+    t, linear = TrainConfig(), TRAIN_DEFAULTS["linear"]
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int,
-                       help=f"maximum epochs (default: {t.epochs}; linear: 10; repeat: none)")
+                       help=f"maximum epochs (default: {t.epochs}; linear: {linear['epochs']}; repeat: none)")
     group.add_argument("--batch-size", type=positive_int, help=f"batch size (default: {t.batch_size})")
-    group.add_argument("--lr", type=float, help=f"learning rate (default: {t.lr}; linear: 0.005)")
+    group.add_argument("--lr", type=float, help=f"learning rate (default: {t.lr}; linear: {linear['lr']})")
     group.add_argument("--linear-lr", type=float, metavar="LR",
                        help="learning rate of the linear parts (Informer's --skip DLinear, a --cycle); "
                             "they follow --lradj with the rest (default: --lr)")
     group.add_argument("--lradj", choices=LR_SCHEDULES,
-                       help="type1: halve from epoch 3; type2: the published table (default: type1)")
+                       help=f"type1: halve from epoch 3; type2: the published table (default: {t.lradj})")
     group.add_argument("--patience", type=positive_int, help=f"early-stopping patience (default: {t.patience})")
-    group.add_argument("--loss", choices=LOSSES, help="training loss (default: mse)")
+    group.add_argument("--loss", choices=LOSSES, help=f"training loss (default: {t.loss})")
     group.add_argument("--seed", type=int, help=f"random seed (default: {t.seed})")
     group.add_argument("--itr", type=positive_int, help="repeat with seeds seed..seed+N-1, report mean and std")
-    group.add_argument("--device", choices=DEVICES, help="auto: CUDA if available (default: auto)")
-    group.add_argument("--amp", nargs="?", const="auto", choices=("auto", "on", "bf16", "fp16", "off"),
+    group.add_argument("--device", choices=DEVICES, help=f"auto: CUDA if available (default: {t.device})")
+    group.add_argument("--amp", nargs="?", const="auto", choices=AMP_MODES,
                        help="mixed precision; alone: auto = fp16 on CUDA, bf16 on a CPU only where measured "
                             "faster than float32 (cached per machine); on: the device's half precision; "
-                            "bf16, fp16: that one (default: off)")
+                            f"bf16, fp16: that one (default: {t.amp})")
     group.add_argument("--no-amp", dest="amp", action="store_const", const="off", help="float32 (the default)")
-    group.add_argument("--num-workers", type=int, help="data-loading worker processes (default: 0)")
+    group.add_argument("--num-workers", type=int, help=f"data-loading worker processes (default: {t.num_workers})")
     group.add_argument("--checkpoint-activations", action=argparse.BooleanOptionalAction,
                        help="recompute each block's activations in backward: far less memory for long "
-                            "inputs, about a third more compute, same results (default: off)")
+                            "inputs, about a third more compute, same results "
+                            f"(default: {_on_off(t.checkpoint_activations)})")
     group.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file ([data], [model], [train])")
     group.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="override one setting, e.g. --set train.lr=5e-5 (repeatable)")
@@ -354,6 +380,26 @@ _TRAIN_SPELLINGS = {name: ("--" + name.replace("_", "-"), None) for fields in _F
 _TRAIN_SPELLINGS.update(kind=("--model", None), at=("--at", None), out=("--out", None),
                         overwrite=("--overwrite", None))
 
+# The library functions a message may name, with the command line that does the same: a call
+# such as `resume('runs/x')` becomes ``informer train --resume runs/x``.
+_CALL_SPELLINGS = {"resume": "informer train --resume"}
+_CALL = re.compile(r"`([a-z_]+)\(([^`]*)\)`")
+
+
+def _spelled_call(match: re.Match) -> str:
+    """A quoted call of a library function (one literal argument, or none) as its command line;
+    any other call stays as written."""
+    name, argument = match.groups()
+    if name not in _CALL_SPELLINGS:
+        return match.group(0)
+    if not argument.strip():
+        return _CALL_SPELLINGS[name]
+    try:
+        value = ast.literal_eval(argument)
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    return f"{_CALL_SPELLINGS[name]} {shlex.quote(str(value))}"
+
 
 def user_words(message: str, parser: argparse.ArgumentParser | None) -> str:
     """Spell the settings a library message names as this command's flags.
@@ -362,7 +408,8 @@ def user_words(message: str, parser: argparse.ArgumentParser | None) -> str:
     ``--name-with-dashes value`` (``--flag``/``--no-flag`` for true/false of an on/off flag); a
     section prefix (``data.``, ``model.``, ``train.``) is dropped, bare ``section.key`` words
     are spelled as flags too. A quoted setting the command has no flag for is spelled as
-    ``informer train`` spells it; any other quoted name stays as written.
+    ``informer train`` spells it; a quoted call of a library function the commands stand for
+    (`` `resume('runs/x')` ``) becomes that command line; any other quoted name stays as written.
     """
     spellings = flag_spellings(parser)
     options = set(parser._option_string_actions) if parser is not None else set()
@@ -389,21 +436,10 @@ def user_words(message: str, parser: argparse.ArgumentParser | None) -> str:
         section, name = match.groups()
         return spellings[name][0] if known(section, name) else match.group(0)
 
-    return _BARE.sub(bare, _QUOTED.sub(quoted, message))
+    return _BARE.sub(bare, _QUOTED.sub(quoted, _CALL.sub(_spelled_call, message)))
 
 
-# --- threads ----------------------------------------------------------------------------------
-
-def available_cores() -> int:
-    """The cores this process may run on (its scheduler affinity), shared among the processes
-    torchrun started on this machine."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        cores = os.cpu_count() or 1
-    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
-    return max(1, cores // max(1, local_processes))
-
+# --- torchrun ---------------------------------------------------------------------------------
 
 def torchrun_rank() -> int | None:
     """This process's rank when torchrun started it with others, else None (without importing torch)."""
@@ -411,16 +447,6 @@ def torchrun_rank() -> int | None:
         return int(os.environ["RANK"]) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None
     except (KeyError, ValueError):
         return None
-
-
-def configure_threads(threads: int | None) -> int:
-    """Set torch's intra-op threads: ``threads``, else what OMP_NUM_THREADS says (torch reads it),
-    else the cores this process may use."""
-    import torch
-
-    count = threads or (torch.get_num_threads() if os.environ.get("OMP_NUM_THREADS") else available_cores())
-    torch.set_num_threads(count)
-    return count
 
 
 # --- console logging --------------------------------------------------------------------------

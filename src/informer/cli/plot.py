@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from pathlib import Path
 
 from informer.cli.common import add_command, column_list
 from informer.errors import InformerError
-
-REPORT_FILE = "report.html"
 
 
 def window_list(text: str) -> tuple[int, ...]:
@@ -23,6 +20,7 @@ def window_list(text: str) -> tuple[int, ...]:
 
 
 def _report_module():
+    """:mod:`informer.report`, or a one-line error when matplotlib (which draws every figure) is missing."""
     try:
         from informer import report
     except ModuleNotFoundError as error:
@@ -33,29 +31,14 @@ def _report_module():
     return report
 
 
-def write_report(run, *, html_path: Path, image_dir: Path | None = None, windows: Sequence[int] = (0,),
-                 columns: Sequence[str] | None = None) -> list[Path]:
-    """Write ``html_path`` (and, with ``image_dir``, every figure as ``<name>.png`` there), each
-    file through the atomic writer; the paths written, images first.
+def write_report(run, directory: Path, **options) -> list[Path]:
+    """:func:`informer.report.write_report`: the page in ``directory``, and with ``image_dir`` the
+    figures; the paths written, the page last.
 
     Raises:
-        InformerError: for bad choices (window, column) or data that cannot be read, or when
-            matplotlib is missing.
+        InformerError: as the library's writer, and when matplotlib is missing.
     """
-    from informer.rundir import atomic_write, write_text
-
-    report = _report_module()
-    built = report.build_report(run, windows=windows, columns=columns)
-    images = {}
-    for name, figure in built.figures.items():
-        images[name] = report.png_bytes(figure)
-    written = []
-    if image_dir is not None:
-        for name, image in images.items():
-            written.append(atomic_write(image_dir / f"{name}.png", lambda tmp, image=image: tmp.write_bytes(image),
-                                        make_parents=True))
-    written.append(write_text(html_path, report.render_html(built, images), make_parents=True))
-    return written
+    return _report_module().write_report(run, directory, **options)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -78,12 +61,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     run = load_run(run_dir)
     image_dir = Path(args.out) if args.out else run_dir / "plots"
-    html_path = (Path(args.out) if args.out else run_dir) / REPORT_FILE
-    written = write_report(run, html_path=html_path, image_dir=image_dir, windows=args.windows,
-                           columns=args.columns)
-    images = [path for path in written if path.suffix == ".png"]
+    *images, page = write_report(run, Path(args.out) if args.out else run_dir, image_dir=image_dir,
+                                 windows=args.windows, columns=args.columns)
     print(f"wrote {len(images)} figures to {image_dir}: {', '.join(path.name for path in images)}")
-    print(f"report: {html_path}")
+    print(f"report: {page}")
     return 0
 
 

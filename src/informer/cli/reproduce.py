@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from informer.cli.common import add_command, int_list, positive_int
-from informer.config import DEVICES, FEATURE_MODES
+from informer.config import ATTENTION_KINDS, DEVICES, FEATURE_MODES
 from informer.errors import ConfigError
 
 
@@ -87,7 +87,7 @@ def register(commands) -> None:
     parser.add_argument("--horizons", type=int_list, help="pred_len values, e.g. 24,48 (default: all five)")
     parser.add_argument("--seeds", type=positive_int, default=1, help="seeds per setting (default: 1)")
     parser.add_argument("--first-seed", type=int, default=2021, help="the first seed (default: 2021)")
-    parser.add_argument("--attn", type=_names(("prob", "full")), default=("prob",),
+    parser.add_argument("--attn", type=_names(ATTENTION_KINDS), default=("prob",),
                         help="Informer's attention: prob, full or prob,full (default: prob)")
     parser.add_argument("--models", type=_names(MODELS), default=MODELS,
                         help="model kinds (default: informer,linear,repeat)")

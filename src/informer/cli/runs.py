@@ -12,7 +12,6 @@ from pathlib import Path
 from informer.allocator import configure_allocator
 from informer.cli.common import (
     SETTING_FLAGS,
-    available_cores,
     positive_int,
     add_command,
     add_data_arguments,
@@ -24,6 +23,7 @@ from informer.cli.common import (
 )
 from informer.config import DEVICES
 from informer.errors import ConfigError, InformerError
+from informer.threads import available_cores
 
 
 # Forecasts are computed in float32: about 7 significant digits carry information.
@@ -168,16 +168,16 @@ def _without_option(argv: list[str], flag: str) -> list[str]:
 
 def _write_report(run, out: Path) -> None:
     """The run's report.html; a finished training never fails because of it, it warns."""
-    from informer.cli.plot import REPORT_FILE, write_report
+    from informer.cli.plot import write_report
 
     try:
-        write_report(run, html_path=out / REPORT_FILE)
+        page = write_report(run, out)[-1]
     except Exception as error:  # noqa: BLE001 - the run directory is complete whatever happens here
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         logging.getLogger("informer").warning("report.html not written (%s); the run is saved, retry with: "
                                               "informer plot %s", reason, out)
         return
-    print(f"report: {out / REPORT_FILE}")
+    print(f"report: {page}")
 
 
 def _metrics_table(metrics: dict) -> str:

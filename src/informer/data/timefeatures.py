@@ -141,8 +141,8 @@ def step_numbers(dates: pd.DatetimeIndex, freq: str) -> np.ndarray:
         return _months(dates) // (3 * n)
     if isinstance(offset, (offsets.YearBegin, offsets.YearEnd)):
         return _months(dates) // (12 * n)
-    raise ConfigError(f"--cycle needs a frequency with a fixed step (seconds to years, business days); "
-                      f"{freq!r} has none: leave --cycle at 0")
+    raise ConfigError(f"model.cycle needs a frequency with a fixed step (seconds to years, business days); "
+                      f"{freq!r} has none: leave model.cycle at 0")
 
 
 def cycle_phase(dates: pd.DatetimeIndex, freq: str, period: int) -> np.ndarray:
