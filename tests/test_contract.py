@@ -7,6 +7,7 @@ from the CSV, and a run directory written by informer 0.1.0 before other model k
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -18,8 +19,9 @@ import torch
 
 import informer
 from helpers import synthetic_frame
-from informer.batches import run_batch
+from informer.batches import Batch, run_batch
 from informer.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from informer.model import Composed
 from informer.model.forecaster import MODEL_KINDS, Forecaster, build_forecaster, rebuild_forecaster
 from informer.run import load_run
 
@@ -49,19 +51,41 @@ def test_every_kind_meets_the_contract(kind, features):
     c_out = 3 if features == "M" else 1
     model = build_forecaster(ModelConfig(kind=kind, **TINY), enc_in=enc_in, c_out=c_out, seq_len=24,
                              label_len=12, pred_len=6, freq="h")
+    assert type(model) is MODEL_KINDS[kind]  # no option: the forecaster itself
+    _meets_the_contract(model, kind, c_out)
+
+
+def _meets_the_contract(model, kind: str, c_out: int, **phases: torch.Tensor) -> None:
     assert isinstance(model, Forecaster) and model.kind == kind
     assert model.pred_len == 6
     json.dumps(model.settings)  # JSON-ready
     shapes = model.input_shapes(2)
-    batch = tuple(torch.randn(shapes[name]) for name in ("x_enc", "x_mark_enc", "x_dec", "x_mark_dec"))
-    out = model(*batch, generator=torch.Generator().manual_seed(0))
+    batch = Batch(*(torch.randn(shapes[name]) for name in ("x_enc", "x_mark_enc", "x_dec", "x_mark_dec")), **phases)
+    out = model(batch, generator=torch.Generator().manual_seed(0))
     assert out.shape == (2, 6, c_out)
     again = rebuild_forecaster(kind, model.settings)
+    assert type(again) is type(model) and again.settings == model.settings
     again.load_state_dict(model.state_dict())
     model.eval(), again.eval()
-    assert torch.equal(again(*batch, generator=torch.Generator().manual_seed(0)),
-                       model(*batch, generator=torch.Generator().manual_seed(0)))
+    assert torch.equal(again(batch, generator=torch.Generator().manual_seed(0)),
+                       model(batch, generator=torch.Generator().manual_seed(0)))
     assert model.trainable == any(p.requires_grad for p in model.parameters())
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("informer", dict(norm="revin", norm_affine=True, skip="raw", skip_gated=True, channel_independent=True,
+                      patch_len=4, cycle=24, cycle_norm=True)),
+    ("linear", dict(cycle=24)),
+])
+@pytest.mark.parametrize("features", ["M", "MS"])
+def test_a_composed_model_meets_the_contract_of_its_kind(kind, options, features):
+    """A forecaster with parts around it is still a forecaster of its kind, rebuilt from its settings."""
+    c_out = 3 if features == "M" else 1
+    model = build_forecaster(ModelConfig(kind=kind, **{**TINY, **options}), enc_in=3, c_out=c_out, seq_len=24,
+                             label_len=12, pred_len=6, freq="h")
+    assert isinstance(model, Composed)
+    steps = torch.arange(2)[:, None] * 5 + torch.arange(30)  # each window at another position in the cycle
+    _meets_the_contract(model, kind, c_out, phase_enc=steps[:, :24] % 24, phase_dec=steps[:, 12:] % 24)
 
 
 @pytest.mark.parametrize("kind", list(MODEL_KINDS))
@@ -136,14 +160,51 @@ def test_a_run_directory_from_informer_0_1_0_still_loads(tmp_path):
     assert run.evaluate("test", data=series)["mse"] == pytest.approx(saved["mse"], rel=1e-6)
 
 
+# The names a model goes by where it is called (``model(batch)``, ``self.model(...)``, a composed
+# model's ``core(...)``, ``m.forward(...)``).
+MODEL_NAMES = {"model", "forecaster", "core", "forward"}
+
+
+def direct_model_calls(text: str) -> list[int]:
+    """The lines of ``text`` that call a model: a call of something named as in :data:`MODEL_NAMES`,
+    of a call's result (``unwrap(model)(batch)``), or any call handed a ``Batch(...)`` built in place."""
+    lines = []
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        builds_a_batch = any(isinstance(arg, ast.Call) and isinstance(arg.func, (ast.Name, ast.Attribute))
+                             and (getattr(arg.func, "id", None) or getattr(arg.func, "attr", None)) == "Batch"
+                             for arg in node.args)
+        if name in MODEL_NAMES or isinstance(func, ast.Call) or builds_a_batch:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_scan_for_model_calls_finds_them():
+    calls = """
+out = model(batch, generator=g)
+out = self.model(inputs)
+out = unwrap(run.model)(batch)
+out = net(Batch(x, x_mark, x_dec, y_mark))
+out = forecaster.forward(batch)
+"""
+    assert direct_model_calls(calls) == [2, 3, 4, 5, 6]
+    assert direct_model_calls("model = build_forecaster(config)\nrun_batch(model, batch, features='M')\n") == []
+    batches = Path(informer.__file__).parent / "batches.py"
+    assert direct_model_calls(batches.read_text())  # run_batch itself
+
+
 def test_run_batch_is_the_only_caller_of_models():
     """Outside the model package, nothing but informer.batches calls a forecaster directly."""
     source = Path(informer.__file__).parent
     callers = []
     for path in source.rglob("*.py"):
-        text = path.read_text()
-        if path.name != "batches.py" and "model" not in path.parts and ("model(x" in text or "model(*" in text):
-            callers.append(path.relative_to(source).as_posix())
+        relative = path.relative_to(source)
+        if relative.as_posix() == "batches.py" or relative.parts[0] == "model":
+            continue
+        callers += [f"{relative.as_posix()}:{line}" for line in direct_model_calls(path.read_text())]
     assert callers == []
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from informer.model import Informer
 
@@ -41,11 +42,12 @@ def calendar_fields(batch: int, length: int, columns: int, generator: torch.Gene
     return torch.cat(fields, dim=-1).float()
 
 
-def random_inputs(model: Informer, batch: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
-    """Inputs of the shapes the model describes: values N(0, 1), valid time features."""
+def random_inputs(model: nn.Module, batch: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """Inputs of the shapes the model describes, ``(x_enc, x_mark_enc, x_dec, x_mark_dec)``:
+    values N(0, 1), valid time features. A model takes them as ``model(Batch(*inputs))``."""
     generator = torch.Generator().manual_seed(seed)
     shapes = model.input_shapes(batch)
-    calendar = model.settings["embed"] != "timeF"
+    calendar = model.settings.get("embed", "timeF") != "timeF"
     inputs = []
     for name in ("x_enc", "x_mark_enc", "x_dec", "x_mark_dec"):
         shape = shapes[name]

@@ -6,7 +6,9 @@ import pytest
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from informer.model import set_activation_checkpointing
+from informer.batches import Batch
+from informer.config import ModelConfig
+from informer.model import Composed, build_forecaster, set_activation_checkpointing
 from informer.model.checkpointing import checkpointed
 
 
@@ -15,7 +17,7 @@ def _step(model, inputs, *, seed: int, with_generator: bool):
     model.zero_grad(set_to_none=True)
     torch.manual_seed(seed)  # dropout draws from the global generator
     generator = torch.Generator().manual_seed(seed + 1) if with_generator else None
-    out = model(*inputs, generator=generator)
+    out = model(Batch(*inputs), generator=generator)
     out.square().mean().backward()
     grads = {name: p.grad.clone() for name, p in model.named_parameters()}
     after = generator.get_state() if generator is not None else torch.get_rng_state()
@@ -46,6 +48,25 @@ def test_checkpointing_gives_the_same_outputs_and_gradients(overrides, with_gene
     assert torch.equal(recomputed[2], plain[2])  # the generator moved exactly as without checkpointing
 
 
+def test_checkpointing_reaches_the_informer_inside_a_composed_model(make_inputs):
+    """Its modules are the composed model's own: switching it on there recomputes the same numbers."""
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=16, n_heads=2, d_ff=32, factor=2, dropout=0.2, norm="revin", skip="raw",
+                         channel_independent=True, patch_len=4, moving_avg=5)
+    model = build_forecaster(config, enc_in=3, c_out=3, seq_len=24, label_len=12, pred_len=6, freq="h").train()
+    assert isinstance(model, Composed)
+    inputs = make_inputs(model, 4)
+    plain = _step(model, inputs, seed=7, with_generator=True)
+    set_activation_checkpointing(model, True)
+    assert all(module.checkpoint_activations for module in model.modules()
+               if hasattr(module, "checkpoint_activations"))
+    recomputed = _step(model, inputs, seed=7, with_generator=True)
+    torch.testing.assert_close(recomputed[0], plain[0], rtol=0, atol=0)
+    for name, grad in plain[1].items():
+        torch.testing.assert_close(recomputed[1][name], grad, rtol=1e-6, atol=1e-7, msg=name)
+    assert torch.equal(recomputed[2], plain[2])
+
+
 def test_checkpointing_stores_fewer_activations(make_model, make_inputs):
     def saved_bytes(model):
         total = 0
@@ -56,7 +77,7 @@ def test_checkpointing_stores_fewer_activations(make_model, make_inputs):
             return tensor
 
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-            model(*make_inputs(model, 8), generator=torch.Generator().manual_seed(0))
+            model(Batch(*make_inputs(model, 8)), generator=torch.Generator().manual_seed(0))
         return total
 
     model = make_model(dropout=0.1, d_ff=64).train()
@@ -69,7 +90,7 @@ def test_checkpointing_is_off_in_evaluation(make_model, make_inputs):
     def saved_count(model):
         saved = []
         with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
-            out = model(*inputs, generator=torch.Generator().manual_seed(0))
+            out = model(Batch(*inputs), generator=torch.Generator().manual_seed(0))
         return out, len(saved)
 
     model = make_model().eval()

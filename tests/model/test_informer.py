@@ -1,4 +1,4 @@
-"""The whole model: shapes, gradients, learning, batch independence, rebuilding from settings."""
+"""The whole model: shapes, gradients, learning, batch independence, rebuilding from settings, the batch it reads."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import torch
 
 import informer.model.attention as attention_module
 import informer.model.dropout as dropout_module
+from informer.batches import Batch
 from informer.config import ModelConfig
 from informer.errors import ConfigError
-from informer.model import Informer, build_model
+from informer.model import Informer, build_forecaster
 
 
 def test_default_configuration_has_the_paper_shapes():
     # ETTh1, features M (7 channels), batch 32, seq 96 / label 48 / pred 24, d_model 512, 8 heads.
     torch.manual_seed(0)
-    model = build_model(ModelConfig(), enc_in=7, dec_in=7, c_out=7, seq_len=96, label_len=48, pred_len=24, freq="h")
+    model = build_forecaster(ModelConfig(), enc_in=7, c_out=7, seq_len=96, label_len=48, pred_len=24, freq="h")
+    assert type(model) is Informer  # no option: the paper's model itself, nothing around it
     model.eval()
     seen = {}
 
@@ -33,7 +35,7 @@ def test_default_configuration_has_the_paper_shapes():
     model.dec_embedding.register_forward_hook(record("dec_embedding"))
     x = torch.randn(32, 96, 7), torch.rand(32, 96, 4) - 0.5, torch.randn(32, 72, 7), torch.rand(32, 72, 4) - 0.5
     with torch.no_grad():
-        out = model(*x, generator=torch.Generator().manual_seed(0))
+        out = model(Batch(*x), generator=torch.Generator().manual_seed(0))
 
     assert seen["enc_embedding"][1] == (32, 96, 512)
     assert seen["first_attention"] == ((32, 8, 96, 64), (32, 8, 96, 64))
@@ -59,7 +61,7 @@ CONFIGS = [
 @pytest.mark.parametrize("overrides", CONFIGS, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
 def test_every_parameter_receives_a_gradient(overrides, make_model, make_inputs):
     model = make_model(dropout=0.1, **overrides).train()
-    out = model(*make_inputs(model, 4), generator=torch.Generator().manual_seed(0))
+    out = model(Batch(*make_inputs(model, 4)), generator=torch.Generator().manual_seed(0))
     out.square().mean().backward()
     missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not missing
@@ -67,14 +69,14 @@ def test_every_parameter_receives_a_gradient(overrides, make_model, make_inputs)
 
 def test_a_tiny_model_overfits_one_batch(make_model, make_inputs):
     model = make_model(seed=1).train()
-    x_enc, x_mark_enc, x_dec, x_mark_dec = make_inputs(model, 8, seed=1)
+    batch = Batch(*make_inputs(model, 8, seed=1))
     target = torch.randn(8, 6, 2, generator=torch.Generator().manual_seed(2))
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     generator = torch.Generator().manual_seed(0)
     losses = []
     for _ in range(150):
         optimiser.zero_grad()
-        loss = torch.nn.functional.mse_loss(model(x_enc, x_mark_enc, x_dec, x_mark_dec, generator=generator), target)
+        loss = torch.nn.functional.mse_loss(model(batch, generator=generator), target)
         loss.backward()
         optimiser.step()
         losses.append(loss.item())
@@ -88,9 +90,9 @@ def test_batch_items_do_not_influence_each_other(n_heads, attn, make_model, make
     model = make_model(n_heads=n_heads, attn=attn).eval()
     inputs = make_inputs(model, 3)
     with torch.no_grad():
-        together = model(*inputs, generator=torch.Generator().manual_seed(4))
+        together = model(Batch(*inputs), generator=torch.Generator().manual_seed(4))
         for item in range(3):
-            alone = model(*(x[item : item + 1] for x in inputs), generator=torch.Generator().manual_seed(4))
+            alone = model(Batch(*(x[item : item + 1] for x in inputs)), generator=torch.Generator().manual_seed(4))
             torch.testing.assert_close(alone, together[item : item + 1], atol=1e-5, rtol=0)
 
 
@@ -117,23 +119,23 @@ def test_dropout_is_applied_where_the_published_code_applies_it(attn, expected, 
     monkeypatch.setattr(dropout_module, "dropout", counting)
     monkeypatch.setattr(attention_module, "dropout", counting)
     model = make_model(attn=attn, dropout=0.1).train()
-    model(*make_inputs(model, 2), generator=None)
+    model(Batch(*make_inputs(model, 2)), generator=None)
     assert len(calls) == expected
     model.eval()
     calls.clear()
-    model(*make_inputs(model, 2))
+    model(Batch(*make_inputs(model, 2)))
     assert calls == []
 
 
 def test_a_seeded_generator_makes_the_forward_pass_deterministic(make_model, make_inputs):
     model = make_model().eval()
-    inputs = make_inputs(model, 2)
+    inputs = Batch(*make_inputs(model, 2))
     with torch.no_grad():
-        first = model(*inputs, generator=torch.Generator().manual_seed(9))
+        first = model(inputs, generator=torch.Generator().manual_seed(9))
         kept_first = model.kept_queries()
-        second = model(*inputs, generator=torch.Generator().manual_seed(9))
+        second = model(inputs, generator=torch.Generator().manual_seed(9))
         kept_second = model.kept_queries()
-        model(*inputs, generator=torch.Generator().manual_seed(10))
+        model(inputs, generator=torch.Generator().manual_seed(10))
         kept_other = model.kept_queries()
     assert torch.equal(first, second)
     assert all(torch.equal(kept_first[name], kept_second[name]) for name in kept_first)
@@ -143,7 +145,7 @@ def test_a_seeded_generator_makes_the_forward_pass_deterministic(make_model, mak
 def test_kept_queries_are_reported_per_probsparse_attention(make_model, make_inputs):
     model = make_model().eval()
     with torch.no_grad():
-        model(*make_inputs(model, 3), generator=torch.Generator().manual_seed(0))
+        model(Batch(*make_inputs(model, 3)), generator=torch.Generator().manual_seed(0))
     shapes = {name: tuple(kept.shape) for name, kept in model.kept_queries().items()}
     # factor 2: encoder 24 and 12 steps, decoder 12 + 6 = 18 steps -> 2 * ceil(ln L) kept
     assert shapes == {
@@ -159,37 +161,75 @@ def test_the_model_rebuilds_from_its_json_settings(make_model, make_inputs):
     settings = json.loads(json.dumps(model.settings))
     rebuilt = Informer(**settings).eval()
     rebuilt.load_state_dict(model.state_dict())
-    inputs = make_inputs(model, 2)
+    inputs = Batch(*make_inputs(model, 2))
     with torch.no_grad():
-        expected = model(*inputs, generator=torch.Generator().manual_seed(0))
-        actual = rebuilt(*inputs, generator=torch.Generator().manual_seed(0))
+        expected = model(inputs, generator=torch.Generator().manual_seed(0))
+        actual = rebuilt(inputs, generator=torch.Generator().manual_seed(0))
     assert rebuilt.settings == model.settings
     torch.testing.assert_close(actual, expected, atol=0, rtol=0)
 
 
-def test_build_model_takes_the_architecture_from_the_config():
+def test_build_forecaster_takes_the_architecture_from_the_config():
     config = ModelConfig(d_model=24, n_heads=3, e_layers=3, d_ff=40, factor=3, attn="full", mix=False)
-    model = build_model(config, enc_in=5, dec_in=4, c_out=2, seq_len=32, label_len=16, pred_len=8, freq="t")
+    model = build_forecaster(config, enc_in=5, c_out=2, seq_len=32, label_len=16, pred_len=8, freq="t")
+    assert type(model) is Informer
     settings = model.settings
     for field in ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "attn", "mix", "embed"):
         assert settings[field] == getattr(config, field)
-    assert (settings["enc_in"], settings["dec_in"], settings["c_out"], settings["freq"]) == (5, 4, 2, "t")
+    assert (settings["enc_in"], settings["dec_in"], settings["c_out"], settings["freq"]) == (5, 5, 2, "t")
     assert model.input_shapes(2) == {
         "x_enc": (2, 32, 5),
         "x_mark_enc": (2, 32, 5),  # timeF, minute data: 5 features
-        "x_dec": (2, 24, 4),
+        "x_dec": (2, 24, 5),  # the builder's decoder reads the encoder's channels
         "x_mark_dec": (2, 24, 5),
     }
     assert len(model.encoder.layers) == 3
+
+
+def test_the_paper_s_model_takes_a_decoder_of_other_channels():
+    """The published code allows dec_in != enc_in; the builder does not ask for it, Informer does."""
+    model = Informer(enc_in=5, dec_in=4, c_out=2, seq_len=32, label_len=16, pred_len=8, freq="t", d_model=16,
+                     n_heads=2, d_ff=32, factor=3)
+    assert model.input_shapes(2)["x_dec"] == (2, 24, 4)
+    inputs = Batch(*(torch.randn(shape) for shape in model.input_shapes(2).values()))
+    assert model(inputs, generator=torch.Generator().manual_seed(0)).shape == (2, 8, 2)
 
 
 def test_inputs_of_the_wrong_shape_name_the_expected_one(make_model, make_inputs):
     model = make_model()
     x_enc, x_mark_enc, x_dec, x_mark_dec = make_inputs(model, 2)
     with pytest.raises(ValueError, match=r"x_enc must have shape .*\(2, 24, 3\)"):
-        model(x_enc[:, :20], x_mark_enc, x_dec, x_mark_dec)
+        model(Batch(x_enc[:, :20], x_mark_enc, x_dec, x_mark_dec))
     with pytest.raises(ValueError, match=r"x_mark_dec must have shape .*\(2, 18, 4\)"):
-        model(x_enc, x_mark_enc, x_dec, x_mark_dec[..., :3])
+        model(Batch(x_enc, x_mark_enc, x_dec, x_mark_dec[..., :3]))
+
+
+@pytest.mark.parametrize(
+    "field, value, meaning",
+    [
+        ("phase_enc", torch.zeros(2, 24, dtype=torch.int64), "cycle positions"),
+        ("phase_dec", torch.zeros(2, 18, dtype=torch.int64), "cycle positions"),
+        ("future_covariates", torch.zeros(2, 18, 1), "future-known covariates"),
+        ("static_covariates", torch.zeros(2, 1), "static covariates"),
+        ("series_id", torch.zeros(2, dtype=torch.int64), "series ids"),
+    ],
+)
+def test_an_input_the_paper_s_model_does_not_read_is_refused(field, value, meaning, make_model, make_inputs):
+    """Cycle positions without a cycle (or covariates) would be silently ignored: refused instead."""
+    model = make_model().eval()
+    batch = Batch(*make_inputs(model, 2))
+    with pytest.raises(ValueError, match=rf"does not read {meaning} \(batch\.{field}\)"):
+        model(batch.replace(**{field: value}))
+
+
+def test_loc_and_scale_describe_the_window_and_change_nothing(make_model, make_inputs):
+    model = make_model().eval()
+    batch = Batch(*make_inputs(model, 2))
+    with torch.no_grad():
+        described = model(batch.replace(loc=torch.ones(2, 1, 3), scale=torch.ones(2, 1, 3)),
+                          generator=torch.Generator().manual_seed(0))
+        plain = model(batch, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(described, plain)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from informer.batches import Batch
 from informer.model import Informer, from_published, to_published
 from informer.model.embedding import sinusoid_table
 
@@ -20,7 +21,7 @@ FIXTURE_SETTINGS = dict(
 def load_fixture(path):
     arrays = np.load(path)
     state_dict = {name.removeprefix("param/"): torch.from_numpy(arrays[name]) for name in arrays.files if name.startswith("param/")}
-    inputs = tuple(torch.from_numpy(arrays[name]) for name in ("x_enc", "x_mark_enc", "x_dec", "x_mark_dec"))
+    inputs = Batch(*(torch.from_numpy(arrays[name]) for name in ("x_enc", "x_mark_enc", "x_dec", "x_mark_dec")))
     return state_dict, inputs, torch.from_numpy(arrays["output"])
 
 
@@ -29,7 +30,7 @@ def test_published_weights_reproduce_the_published_output(fixture_path):
     model = from_published(state_dict, **FIXTURE_SETTINGS)
     assert not model.training
     with torch.no_grad():
-        out = model(*inputs)
+        out = model(inputs)
     assert out.shape == (4, 24, 7)
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=0)
 
@@ -55,7 +56,7 @@ def test_a_data_parallel_prefix_and_output_attention_are_accepted(fixture_path):
     prefixed = {f"module.{name}": tensor for name, tensor in state_dict.items()}
     model = from_published(prefixed, output_attention=True, **FIXTURE_SETTINGS)
     with torch.no_grad():
-        torch.testing.assert_close(model(*inputs), expected, atol=1e-5, rtol=0)
+        torch.testing.assert_close(model(inputs), expected, atol=1e-5, rtol=0)
 
 
 SMALL = dict(enc_in=3, dec_in=3, c_out=2, seq_len=24, label_len=12, pred_len=6, d_model=16, n_heads=2, d_ff=32, factor=2, dropout=0.0)
@@ -116,10 +117,10 @@ def test_other_published_configurations_load_and_run(name, make_inputs):
         assert tuple(published[key].shape) == shape, key
 
     loaded = from_published(published, **SMALL, **published_settings)
-    inputs = make_inputs(loaded, 2)
+    inputs = Batch(*make_inputs(loaded, 2))
     with torch.no_grad():
-        expected = original(*inputs, generator=torch.Generator().manual_seed(1))
-        actual = loaded(*inputs, generator=torch.Generator().manual_seed(1))
+        expected = original(inputs, generator=torch.Generator().manual_seed(1))
+        actual = loaded(inputs, generator=torch.Generator().manual_seed(1))
     assert actual.shape == (2, 6, 2)
     assert loaded.settings == original.settings
     torch.testing.assert_close(actual, expected, atol=0, rtol=0)
@@ -161,4 +162,4 @@ def test_out_len_is_accepted_as_the_published_name_of_pred_len(fixture_path):
     settings = dict(FIXTURE_SETTINGS)
     settings["out_len"] = settings.pop("pred_len")
     with torch.no_grad():
-        torch.testing.assert_close(from_published(state_dict, **settings)(*inputs), expected, atol=1e-5, rtol=0)
+        torch.testing.assert_close(from_published(state_dict, **settings)(inputs), expected, atol=1e-5, rtol=0)

@@ -11,8 +11,11 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from informer.batches import Batch
+from informer.config import ModelConfig
 from informer.errors import InformerError
 from informer.model.baselines import Linear
+from informer.model.compose import build_forecaster, rebuild_forecaster
 from informer.training.checkpoint import STATE_FORMAT, CheckpointError, TrainingState, load_state, save_state
 from informer.training.loop import make_optimizer
 
@@ -22,15 +25,17 @@ def tiny_model(seed: int = 0) -> nn.Module:
     return Linear(enc_in=2, c_out=2, seq_len=8, pred_len=3, moving_avg=3, label_len=4)
 
 
-def batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def batch(seed: int) -> tuple[Batch, torch.Tensor]:
+    """A batch for :func:`tiny_model` (DLinear reads only ``x_enc``; the rest are zeros) and its target."""
     generator = torch.Generator().manual_seed(seed)
-    return torch.randn(4, 8, 2, generator=generator), torch.randn(4, 3, 2, generator=generator)
+    x, y = torch.randn(4, 8, 2, generator=generator), torch.randn(4, 3, 2, generator=generator)
+    return Batch(x, torch.zeros(4, 8, 4), torch.zeros(4, 7, 2), torch.zeros(4, 7, 4)), y
 
 
 def adam_step(model: nn.Module, optimizer: torch.optim.Optimizer, seed: int) -> None:
     x, y = batch(seed)
     optimizer.zero_grad()
-    nn.functional.mse_loss(model(x, None, None, None), y).backward()
+    nn.functional.mse_loss(model(x), y).backward()
     optimizer.step()
 
 
@@ -136,6 +141,39 @@ def test_a_restored_optimizer_makes_the_same_next_step(tmp_path):
     for seed in (10, 11):
         adam_step(model, optimizer, seed)
         adam_step(restored, restored_optimizer, seed)
+    assert_tensors_equal(restored.state_dict(), model.state_dict())
+
+
+def test_a_composed_model_with_two_learning_rates_resumes_in_step(tmp_path):
+    """DLinear with a cycle around it: the cycle is a linear part, in the optimizer's second group;
+    a model rebuilt from its settings lines its parameters up with the saved optimizer state."""
+    config = ModelConfig(kind="linear", moving_avg=3, cycle=5)
+    model = build_forecaster(config, enc_in=2, c_out=2, seq_len=8, label_len=4, pred_len=3, freq="h")
+    phases = {"phase_enc": torch.arange(8).repeat(4, 1) % 5, "phase_dec": torch.arange(4, 11).repeat(4, 1) % 5}
+
+    def step(model, optimizer, seed):
+        x, y = batch(seed)
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(x.replace(**phases)), y).backward()
+        optimizer.step()
+
+    optimizer = make_optimizer(model, lr=0.01, linear_lr=0.05)
+    assert [len(group["params"]) for group in optimizer.param_groups] == [4, 1]  # the maps; the cycle
+    for seed in range(3):
+        step(model, optimizer, seed)
+    path = tmp_path / "resume.safetensors"
+    save_state(path, a_state(model, optimizer))
+    loaded = load_state(path)
+
+    torch.manual_seed(123)
+    restored = rebuild_forecaster("linear", model.settings)
+    restored.load_state_dict(loaded.model)
+    restored_optimizer = make_optimizer(restored, lr=0.5, linear_lr=0.5)  # the rates come from the state
+    restored_optimizer.load_state_dict(loaded.optimizer)
+    assert [group["lr"] for group in restored_optimizer.param_groups] == pytest.approx([0.01, 0.05])
+    for seed in (10, 11):
+        step(model, optimizer, seed)
+        step(restored, restored_optimizer, seed)
     assert_tensors_equal(restored.state_dict(), model.state_dict())
 
 

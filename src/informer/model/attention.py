@@ -32,13 +32,13 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor, nn
 
+from informer.config import LAZY_DECODERS as LAZY_CAUSAL
 from informer.model.checkpointing import checkpointed
 from informer.model.dropout import dropout
 
 # Largest number of elements any sampling intermediate may hold (64 MiB of float32).
 DEFAULT_MEMORY_LIMIT = 1 << 24
 
-LAZY_CAUSAL = ("cumsum", "cummean")
 
 
 def _check_heads(q: Tensor, k: Tensor, v: Tensor, *, causal: bool) -> tuple[int, int, int, int, int]:

@@ -12,10 +12,10 @@ import warnings
 import torch
 from torch import Tensor, nn
 
+from informer.config import EMBEDDINGS
 from informer.data.timefeatures import timef_width
 from informer.model.dropout import Dropout
 
-EMBEDDINGS = ("timeF", "fixed", "learned")
 
 # Calendar fields of the ``fixed`` / ``learned`` time embeddings: (name, table rows, column).
 # The published tables are one row larger than needed for month (1-12) and day (1-31).

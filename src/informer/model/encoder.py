@@ -15,11 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from informer.config import ACTIVATIONS
 from informer.model.attention import AttentionLayer, make_inner_attention
 from informer.model.checkpointing import checkpointed
 from informer.model.dropout import Dropout
 
-ACTIVATIONS = ("gelu", "relu")
 
 
 class FeedForward(nn.Module):
