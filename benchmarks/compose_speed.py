@@ -5,7 +5,7 @@ copy in tests/model/legacy_0_7.py) and take the same ETTh1 batches; each round t
 each, in alternating order, so a change of machine speed during the run hits both alike. Prints
 one JSON line per configuration with the median step times and their ratio.
 
-    OMP_NUM_THREADS=2 python benchmarks/compose_speed.py --rounds 30 > benchmarks/results/compose_speed.jsonl
+    python benchmarks/compose_speed.py --rounds 40 >> benchmarks/results/compose_speed.jsonl
 """
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated: published,modern")
     args = parser.parse_args()
-    for name, options in CONFIGS.items():
+    for name in args.configs.split(","):
+        options = CONFIGS[name]
         config = RunConfig(data=DataConfig(data="ETTh1", seq_len=96, label_len=48, pred_len=96),
                            model=ModelConfig(**options))
         data = prepare_for(config)

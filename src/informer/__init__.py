@@ -9,7 +9,7 @@
 
 from informer.errors import ConfigError, DataError, InformerError
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
 
 __all__ = ["ConfigError", "DataError", "InformerError", "Run", "__version__", "configure", "load_run", "train"]
 

@@ -25,9 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from informer.config import ModelConfig
 from informer.data.timefeatures import TIMEF_FEATURES, timef_width
 from informer.data.windows import window_shapes
 from informer.errors import ConfigError
+from informer.model.inputs import check_unread
 
 if TYPE_CHECKING:
     from informer.batches import Batch
@@ -132,6 +134,9 @@ class Repeat(_Baseline):
             ValueError: if x_enc is not (B, seq_len, enc_in).
         """
         self._check_x_enc(batch.x_enc)
+        # Positions in a cycle may come with the data (a cycle setting, which this kind ignores
+        # with a warning); they cannot change the last value.
+        check_unread(batch, ("phase_enc", "phase_dec"))
         last = batch.x_enc[:, -1:, -self._settings["c_out"]:]  # (B, 1, c_out)
         # A real copy: callers may write into the forecast, which an expanded view would forbid.
         return last.expand(-1, self.pred_len, -1).contiguous()  # (B, pred_len, c_out)
@@ -184,8 +189,9 @@ class Linear(_Baseline):
     trainable = True
     config_fields = ("moving_avg", "individual")
 
-    def __init__(self, *, enc_in: int, c_out: int, seq_len: int, pred_len: int, moving_avg: int = 25,
-                 individual: bool = False, label_len: int = 0, freq: str = "h") -> None:
+    def __init__(self, *, enc_in: int, c_out: int, seq_len: int, pred_len: int,
+                 moving_avg: int = ModelConfig.moving_avg, individual: bool = ModelConfig.individual,
+                 label_len: int = 0, freq: str = "h") -> None:
         if not isinstance(individual, bool):
             raise ConfigError(f"individual must be true or false, got {individual!r}")
         super().__init__(enc_in=enc_in, c_out=c_out, seq_len=seq_len, pred_len=pred_len, moving_avg=moving_avg,
@@ -208,6 +214,7 @@ class Linear(_Baseline):
             ValueError: if x_enc is not (B, seq_len, enc_in).
         """
         self._check_x_enc(batch.x_enc)
+        check_unread(batch, ())
         window = batch.x_enc[:, :, -self._settings["c_out"]:]  # (B, seq_len, c_out)
         return linear_forecast(window, self.seasonal, self.trend, moving_avg=self._settings["moving_avg"])
 

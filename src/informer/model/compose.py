@@ -23,6 +23,7 @@ from informer.data.windows import window_shapes
 from informer.errors import ConfigError
 from informer.model.baselines import Linear, Repeat
 from informer.model.informer import Informer
+from informer.model.inputs import check_shapes
 from informer.model.parts import Sizes
 from informer.model.parts.channels import ChannelIndependence
 from informer.model.parts.cycle import Cycle
@@ -305,13 +306,9 @@ class Composed(nn.Module):
         return out
 
     def _check_inputs(self, batch: Batch) -> None:
-        expected = self.input_shapes(batch.x_enc.shape[0] if batch.x_enc.dim() == 3 else -1)
-        for name in ("x_enc", "x_dec"):
-            tensor = getattr(batch, name)
-            want = expected[name]
-            if tensor.dim() != 3 or tuple(tensor.shape[1:]) != want[1:]:
-                raise ValueError(f"{name} must have shape (B, L, C) = (B, {want[1]}, {want[2]}); got "
-                                 f"{tuple(tensor.shape)}")
+        """The whole model's shapes, so that an error names what the caller passed, not what a
+        part made of it."""
+        check_shapes(batch, self.input_shapes, calendar=self.core.settings.get("embed", "timeF") != "timeF")
 
 
 def _saved_names(module: nn.Module, state_dict: dict, prefix: str, local_metadata: Any) -> None:

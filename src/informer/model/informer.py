@@ -26,10 +26,13 @@ from informer.model.attention import ProbSparseAttention
 from informer.model.decoder import Decoder
 from informer.model.embedding import DataEmbedding
 from informer.model.encoder import Encoder, EncoderStack
+from informer.model.inputs import check_shapes, check_unread
 
 if TYPE_CHECKING:
     from informer.batches import Batch
 
+# The paper's architecture: ModelConfig's defaults, which are the published code's.
+PAPER = ModelConfig()
 # The ModelConfig fields the paper's Informer reads.
 ARCHITECTURE = ("d_model", "n_heads", "e_layers", "d_layers", "d_ff", "factor", "dropout", "attn", "embed",
                 "activation", "distil", "mix", "stack", "s_layers", "lazy_decoder")
@@ -72,21 +75,21 @@ class Informer(nn.Module):
         label_len: int,
         pred_len: int,
         freq: str = "h",
-        d_model: int = 512,
-        n_heads: int = 8,
-        e_layers: int = 2,
-        d_layers: int = 1,
-        d_ff: int = 2048,
-        factor: int = 5,
-        dropout: float = 0.05,
-        attn: str = "prob",
-        embed: str = "timeF",
-        activation: str = "gelu",
-        distil: bool = True,
-        mix: bool = True,
-        stack: bool = False,
-        s_layers: tuple[int, ...] | list[int] = (3, 2, 1),
-        lazy_decoder: str = "cumsum",
+        d_model: int = PAPER.d_model,
+        n_heads: int = PAPER.n_heads,
+        e_layers: int = PAPER.e_layers,
+        d_layers: int = PAPER.d_layers,
+        d_ff: int = PAPER.d_ff,
+        factor: int = PAPER.factor,
+        dropout: float = PAPER.dropout,
+        attn: str = PAPER.attn,
+        embed: str = PAPER.embed,
+        activation: str = PAPER.activation,
+        distil: bool = PAPER.distil,
+        mix: bool = PAPER.mix,
+        stack: bool = PAPER.stack,
+        s_layers: tuple[int, ...] | list[int] = PAPER.s_layers,
+        lazy_decoder: str = PAPER.lazy_decoder,
     ) -> None:
         super().__init__()
         architecture = ModelConfig(
@@ -181,24 +184,7 @@ class Informer(nn.Module):
 
     def _check_inputs(self, batch: Batch) -> None:
         check_unread(batch, ())
-        inputs = {"x_enc": batch.x_enc, "x_mark_enc": batch.x_mark_enc, "x_dec": batch.x_dec,
-                  "x_mark_dec": batch.x_mark_dec}
-        size = batch.x_enc.shape[0] if batch.x_enc.dim() == 3 else -1
-        expected = self.input_shapes(size)
-        calendar = self._settings["embed"] != "timeF"
-        for name, tensor in inputs.items():
-            want = expected[name]
-            shape = tuple(tensor.shape)
-            ok = len(shape) == 3 and shape[:2] == want[:2]
-            if name.startswith("x_mark") and calendar:
-                ok = ok and shape[2] >= want[2]
-            else:
-                ok = ok and shape[2] == want[2]
-            if not ok:
-                layout = "(B, L, F)" if name.startswith("x_mark") else "(B, L, C)"
-                wanted = ", ".join(["B" if size < 0 else str(size), *map(str, want[1:])])
-                at_least = " (or more calendar columns)" if name.startswith("x_mark") and calendar else ""
-                raise ValueError(f"{name} must have shape {layout} = ({wanted}){at_least}; got {shape}")
+        check_shapes(batch, self.input_shapes, calendar=self._settings["embed"] != "timeF")
 
     def forward(self, batch: Batch, *, generator: torch.Generator | None = None) -> Tensor:
         """Forecast the last ``pred_len`` steps.
@@ -224,27 +210,6 @@ class Informer(nn.Module):
         embedded = self.dec_embedding(batch.x_dec, batch.x_mark_dec)  # (B, label_len + pred_len, D)
         decoded = self.decoder(embedded, memory, generator=generator, keep_last=self.pred_len)  # (B, pred_len, D)
         return self.projection(decoded)  # (B, pred_len, c_out)
-
-
-# The optional Batch fields, and what a model that does not read one should be told.
-_OPTIONAL_INPUTS = {"phase_enc": "cycle positions", "phase_dec": "cycle positions",
-                    "future_covariates": "future-known covariates", "static_covariates": "static covariates",
-                    "series_id": "series ids"}
-
-
-def check_unread(batch: Batch, reads: tuple[str, ...]) -> None:
-    """Refuse a batch that sets an optional input (cycle positions, covariates, series ids) the
-    model does not read: silently ignoring it would give a forecast that does not use it.
-
-    ``loc`` and ``scale`` are not inputs: they describe ``x_enc`` and may always be set.
-
-    Raises:
-        ValueError: naming the first such field.
-    """
-    for name, meaning in _OPTIONAL_INPUTS.items():
-        if name not in reads and getattr(batch, name) is not None:
-            raise ValueError(f"this model does not read {meaning} (batch.{name}); build it with a part that does "
-                             "(for cycle positions: the setting model.cycle)")
 
 
 def _check_data_settings(**values: int) -> None:
