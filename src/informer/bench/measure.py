@@ -17,8 +17,7 @@ from collections.abc import Callable
 import torch
 
 from informer.allocator import configure_allocator
-# The matmul measurement serves the training's precision choice too: it lives below both.
-from informer.hardware import matmul_throughput, timed
+from informer.hardware import matmul_throughput, timed  # below both: the precision choice measures too
 
 
 def peak_rss_mb() -> float:

@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 
 from informer import __version__, rundir
-from informer.bench.presets import PAPER_FULL_ATTENTION, PRESETS, Preset
 from informer.batches import amp_dtype
+from informer.bench.presets import PAPER_FULL_ATTENTION, PRESETS, Preset
 from informer.config import RunConfig, apply_overrides, replace
 from informer.data.timefeatures import natural_cycle
 from informer.errors import InformerError

@@ -34,7 +34,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
       informer reproduce --dataset WTH --features S --seeds 5 --amp --device cuda
     """
     from informer.bench.presets import find_presets
-    from informer.bench.reproduce import estimate_seconds, plan, read_lines, reproduce, line_key
+    from informer.bench.reproduce import estimate_seconds, line_key, plan, read_lines, reproduce
 
     presets = find_presets(dataset=args.dataset, features=args.features, horizons=args.horizons)
     if not presets:

@@ -12,19 +12,18 @@ from pathlib import Path
 from informer.allocator import configure_allocator
 from informer.cli.common import (
     SETTING_FLAGS,
-    positive_int,
     add_command,
     add_data_arguments,
     add_model_arguments,
     add_train_arguments,
     flag_spellings,
+    positive_int,
     run_config,
     torchrun_rank,
 )
 from informer.config import DEVICES
 from informer.errors import ConfigError, InformerError
 from informer.threads import available_cores
-
 
 # Forecasts are computed in float32: about 7 significant digits carry information.
 FLOAT_FORMAT = "%.7g"

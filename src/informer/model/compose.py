@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from informer.config import SKIP_SPELLINGS, ModelConfig
+from informer.config import ModelConfig
 from informer.data.windows import window_shapes
 from informer.errors import ConfigError
 from informer.model.baselines import Linear, Repeat

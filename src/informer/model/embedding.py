@@ -16,7 +16,6 @@ from informer.config import EMBEDDINGS
 from informer.data.timefeatures import timef_width
 from informer.model.dropout import Dropout
 
-
 # Calendar fields of the ``fixed`` / ``learned`` time embeddings: (name, table rows, column).
 # The published tables are one row larger than needed for month (1-12) and day (1-31).
 CALENDAR_TABLES = (("month", 13, 0), ("day", 32, 1), ("weekday", 7, 2), ("hour", 24, 3), ("minute", 4, 4))

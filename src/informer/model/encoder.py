@@ -21,7 +21,6 @@ from informer.model.checkpointing import checkpointed
 from informer.model.dropout import Dropout
 
 
-
 class FeedForward(nn.Module):
     """Position-wise feed-forward: D -> d_ff -> D with GELU or ReLU and dropout after each.
 
