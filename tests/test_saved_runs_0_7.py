@@ -1,6 +1,6 @@
 """Run directories written by 0.7 load, evaluate and forecast as they did under 0.7.
 
-tests/fixtures/runs holds four tiny runs trained by 0.7 (main d5d09a0) on a synthetic hourly
+tests/fixtures/runs_0_7 holds four tiny runs trained by 0.7 (main d5d09a0) on a synthetic hourly
 series (series.csv): the published preset, the modern preset (with 12-step patches), the modern
 preset with RevIN's affine, the cycle inside RevIN and the gated raw skip (MS), and DLinear with a
 learned cycle. expected.json holds what 0.7 computed from them: metrics, forecasts and state-dict
@@ -19,7 +19,7 @@ from safetensors import safe_open
 from informer.rundir import read_config
 from informer.run import load_run
 
-FIXTURES = Path(__file__).parent / "fixtures" / "runs"
+FIXTURES = Path(__file__).parent / "fixtures" / "runs_0_7"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 DATA = str(FIXTURES / "series.csv")
 
