@@ -50,6 +50,7 @@ from pathlib import Path
 
 import torch
 
+from informer.batches import Batch
 from informer.bench.presets import PRESETS
 from informer.bench.reproduce import Job
 from informer.data.pipeline import prepare
@@ -178,14 +179,15 @@ def check_dropout(published_model, preset, args) -> dict:
               "factor": settings["factor"]}
     with torch.no_grad():
         for name, model in (("published", published), ("ours", ours)):
+            inputs = (x, x_mark, dec_inp, y_mark) if name == "published" else (Batch(x, x_mark, dec_inp, y_mark),)
             model.eval()
             torch.manual_seed(0)
-            reference = model(x, x_mark, dec_inp, y_mark)
+            reference = model(*inputs)
             model.train()
             distances = []
             for draw in range(args.count):
                 torch.manual_seed(draw + 1)
-                distances.append(float((model(x, x_mark, dec_inp, y_mark) - reference).pow(2).mean()))
+                distances.append(float((model(*inputs) - reference).pow(2).mean()))
             values = torch.tensor(distances, dtype=torch.float64)
             mean, error = float(values.mean()), float(values.std() / len(values) ** 0.5)
             result[name] = {"mean_squared_distance": mean, "standard_error": error}

@@ -146,3 +146,20 @@ def test_dlinear_with_and_without_a_cycle_computes_as_in_0_7(individual, c_out, 
     settings = dict(enc_in=ENC_IN, c_out=c_out, seq_len=SEQ_LEN, pred_len=PRED_LEN, moving_avg=3,
                     individual=individual, label_len=LABEL_LEN, freq="h", **({"cycle": cycle} if cycle else {}))
     _compare(legacy, settings, "linear", cycle=cycle)
+
+
+@pytest.mark.parametrize("skip", ["gated-raw", "linear"])
+def test_linear_lr_trains_the_parameters_0_7_trained_with_it(skip):
+    from informer.training.loop import make_optimizer
+
+    legacy = LegacyInformer(enc_in=ENC_IN, dec_in=ENC_IN, c_out=ENC_IN, seq_len=SEQ_LEN, label_len=LABEL_LEN,
+                            pred_len=PRED_LEN, d_model=8, n_heads=2, d_ff=8, moving_avg=3,
+                            **dict(MODERN, skip=skip))
+    new = rebuild_forecaster("informer", legacy.settings)
+    # 0.7 gave train.linear_lr to the modules named linear_skip and cycle, not to the gate
+    legacy_linear = {f"{part}.{name}" for part in ("linear_skip", "cycle")
+                     for name, _ in getattr(legacy, part).named_parameters()}
+    names = {id(p): ("skip_gate" if n == "linear_skip.gate" else n) for n, p in new.named_parameters()}
+    groups = make_optimizer(new, lr=1e-3, linear_lr=5e-3).param_groups
+    assert {names[id(p)] for p in groups[1]["params"]} == legacy_linear
+    assert groups[1]["lr"] == pytest.approx(5e-3) and groups[0]["lr"] == pytest.approx(1e-3)

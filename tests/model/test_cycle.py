@@ -192,7 +192,7 @@ def test_the_cycle_part_takes_the_positions_out_of_the_batch_and_keeps_the_forec
     assert torch.equal(inner.x_dec[:, 12:], batch.x_dec[:, 12:])  # the placeholders stay zeros
     out = torch.zeros(4, 6, 1)
     torch.testing.assert_close(cycle.decode(out, future), cycle.pattern[future][..., -1:])  # the target's pattern
-    assert Cycle.linear  # train.linear_lr trains it
+    assert cycle.linear_parameters() == [cycle.pattern]  # train.linear_lr trains it
 
 
 @pytest.mark.parametrize("period", [0, -1, 2.5, True])

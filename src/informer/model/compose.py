@@ -81,8 +81,6 @@ def build_forecaster(config: ModelConfig, *, enc_in: int, c_out: int, seq_len: i
     # with the weights) of a model without options are the forecaster's own, as they always were.
     options = {name: getattr(config, name) for name in PART_FIELDS[config.kind]
                if name in used and getattr(config, name) != getattr(default, name)}
-    if "skip" in options:
-        options.setdefault("moving_avg", config.moving_avg)
     core = {name: getattr(config, name) for name in MODEL_KINDS[config.kind].config_fields}
     return rebuild_forecaster(config.kind, {**sizes, **core, **options})
 
@@ -277,8 +275,9 @@ class Composed(nn.Module):
         return kept() if kept is not None else {}
 
     def linear_parameters(self) -> list[nn.Parameter]:
-        """The parameters of the linear parts (a cycle, a linear skip): ``train.linear_lr`` trains them."""
-        return [p for _, part in self.parts() if part.linear for p in part.parameters()]
+        """The parameters the parts call linear (a cycle's table, a linear skip's maps):
+        ``train.linear_lr`` trains them."""
+        return [p for _, part in self.parts() for p in part.linear_parameters()]
 
     def train(self, mode: bool = True) -> "Composed":
         super().train(mode)

@@ -205,7 +205,7 @@ def from_published(state_dict: Mapping[str, Tensor], **settings: Any) -> Informe
             ``output_attention`` and ``device`` are accepted and ignored.
 
     Returns:
-        The model in eval mode; its forward takes ``(x_enc, x_mark_enc, x_dec, x_mark_dec)``.
+        The model in eval mode; its forward takes a :class:`~informer.batches.Batch`.
 
     Raises:
         ValueError: for unknown settings or parameter names, a missing or mis-shaped weight,

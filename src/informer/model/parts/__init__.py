@@ -19,17 +19,18 @@ The parts nest in one fixed order, outermost first (each is optional)::
                   forecaster Informer, or DLinear
 
 Each part also says what the model inside it sees (:meth:`inner_sizes`: channels and lengths),
-and whether its parameters are the linear kind that ``train.linear_lr`` trains (``linear``).
+and which of its parameters are the linear kind that ``train.linear_lr`` trains
+(:meth:`linear_parameters`).
 Shapes follow the legend of :mod:`informer.model` (B batch, L steps, C channels, F time features).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 if TYPE_CHECKING:
     from informer.batches import Batch
@@ -51,7 +52,7 @@ class Sizes:
 
 
 class Part(Protocol):
-    linear: ClassVar[bool]
+    def linear_parameters(self) -> list[nn.Parameter]: ...
 
     def inner_sizes(self, sizes: Sizes) -> Sizes: ...
 

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 class ChannelIndependence(nn.Module):
     """(B, L, C) windows -> (B * C, L, 1); the forecast is the last ``c_out`` channels'. No parameters."""
 
-    linear = False
+    def linear_parameters(self) -> list[nn.Parameter]:
+        return []
 
     def __init__(self, *, c_out: int) -> None:
         super().__init__()

@@ -40,7 +40,9 @@ class Cycle(nn.Module):
             left at zero).
     """
 
-    linear = True
+    def linear_parameters(self) -> list[nn.Parameter]:
+        """The table: a linear map of the positions, trained at ``train.linear_lr``."""
+        return [self.pattern]
 
     def __init__(self, period: int, channels: int, *, label_len: int) -> None:
         if not isinstance(period, int) or isinstance(period, bool) or period < 1:

@@ -37,7 +37,8 @@ class InstanceNorm(nn.Module):
         eps: added to the variance.
     """
 
-    linear = False
+    def linear_parameters(self) -> list[nn.Parameter]:
+        return []
 
     def __init__(self, *, label_len: int, last: bool = False, eps: float = 1e-5) -> None:
         super().__init__()
@@ -90,7 +91,8 @@ class Affine(nn.Module):
         eps: keeps the inverse finite where a scale has learned to be 0 (RevIN's published code).
     """
 
-    linear = False
+    def linear_parameters(self) -> list[nn.Parameter]:
+        return []
 
     def __init__(self, channels: int, *, label_len: int, eps: float = 1e-5) -> None:
         super().__init__()

@@ -26,7 +26,8 @@ class Patches(nn.Module):
         label_len, pred_len: the known decoder steps and the forecast steps, outside.
     """
 
-    linear = False
+    def linear_parameters(self) -> list[nn.Parameter]:
+        return []
 
     def __init__(self, patch_len: int, *, label_len: int, pred_len: int) -> None:
         super().__init__()

@@ -41,7 +41,10 @@ class LinearSkip(nn.Module):
         gated: scale the inner model's forecast by a learned gate that starts at 0.
     """
 
-    linear = True
+    def linear_parameters(self) -> list[nn.Parameter]:
+        """The two maps over time, trained at ``train.linear_lr``; the gate trains with the
+        network, at ``train.lr`` (as in 0.5-0.7)."""
+        return [*self.seasonal.parameters(), *self.trend.parameters()]
 
     def __init__(self, *, seq_len: int, pred_len: int, c_out: int, moving_avg: int, raw: bool,
                  gated: bool) -> None:
