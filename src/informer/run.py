@@ -25,10 +25,10 @@ from informer import distributed, rundir
 from informer.batches import unwrap
 from informer.config import TRAIN_DEFAULTS, RunConfig, TrainConfig, replace
 from informer.data.loading import FrequencyMismatch, TimeSeries, load_series
-from informer.data.pipeline import PreparedData, prepare_for, target_columns
+from informer.data.pipeline import PreparedData, fingerprint_change, prepare_for, target_columns
 from informer.data.scaling import Scaler
 from informer.distributed import SINGLE, Distributed
-from informer.errors import ConfigError, InformerError
+from informer.errors import ConfigError, DataError, InformerError
 from informer.evaluation.evaluate import evaluate_model
 from informer.evaluation.metrics import summarise
 from informer.forecasting import forecast_frame
@@ -70,6 +70,7 @@ class Run:
     history: list[dict] = field(default_factory=list)
     path: Path | None = None
     requested_device: torch.device | None = None
+    data_fingerprint: dict | None = None  # of the data it trained on (PreparedData.fingerprint)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -92,7 +93,8 @@ class Run:
 
     def info(self) -> RunInfo:
         """What ``config.json`` records of this run."""
-        return RunInfo(self.config, unwrap(self.model).settings, self.columns, self.target, self.freq)
+        return RunInfo(self.config, unwrap(self.model).settings, self.columns, self.target, self.freq,
+                       self.data_fingerprint)
 
     def _data_config(self, data: str | None):
         """The run's data settings, pointed at ``data`` and pinned to the run's columns."""
@@ -317,7 +319,8 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         RunDirectoryError, CheckpointError: if ``path`` is not a resumable run directory.
     """
     path = Path(path)
-    config = rundir.read_config(path).config
+    info = rundir.read_config(path)
+    config = info.config
     if not (path / RESUME_FILE).exists() and not (path / "model.safetensors").exists():
         if distributed.from_environment().main:
             log.warning("%s: no epoch had finished; training again from the start with its settings", path)
@@ -331,7 +334,9 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         if state.world_size != job.world_size:
             raise CheckpointError(f"{path}: was trained on {state.world_size} process(es); resume it with as "
                                   f"many (a job of {state.world_size} processes)")
-        return prepare_for(config)
+        data = prepare_for(config)
+        _check_same_data(path, info, data)
+        return data
 
     data = distributed.together(job, prepared)
     if job.main:
@@ -346,6 +351,22 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
         raise CheckpointError(
             f"{path / RESUME_FILE}: does not fit this run's config.json or this device ({reason})"
         ) from error
+
+
+def _check_same_data(path: Path, info: RunInfo, data: PreparedData) -> None:
+    """Refuse to resume on data that changed since the run started: the scaler would be fitted
+    again and the splits moved, and the final metrics would belong to neither data.
+
+    Raises:
+        DataError: saying what changed and the two ways on.
+    """
+    if info.fingerprint is None:  # a run of 0.7 or before recorded none
+        log.warning("%s: recorded no fingerprint of its data; resuming without checking the data is unchanged", path)
+        return
+    change = fingerprint_change(info.fingerprint, data.fingerprint())
+    if change is not None:
+        raise DataError(f"{data.series.source}: changed since the run in {path} started ({change}); resume needs "
+                        f"the data it trained on: restore it, or train a new run instead of resuming")
 
 
 def _build(config: RunConfig, data: PreparedData) -> nn.Module:
@@ -445,7 +466,8 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
                  config.train.itr, seed, sum(p.numel() for p in model.parameters()), device,
                  f", {job.world_size} processes (global batch {config.train.batch_size})" if job.enabled else "")
         run_config = replace(config, train=replace(config.train, seed=seed)) if repetition else config
-        run = Run(run_config, model, data.scaler, series.target, series.freq, requested_device=device)
+        run = Run(run_config, model, data.scaler, series.target, series.freq, requested_device=device,
+                  data_fingerprint=data.fingerprint())
         on_epoch_end = None
         if path is not None and repetition == 0:
             if resume_state is None:
@@ -543,4 +565,5 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     placed = resolve_device(device)
     model.to(placed).eval()
     return Run(info.config, model, scaler, info.target, info.freq, metrics=metrics,
-               history=rundir.read_history(path), path=path, requested_device=placed)
+               history=rundir.read_history(path), path=path, requested_device=placed,
+               data_fingerprint=info.fingerprint)

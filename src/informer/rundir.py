@@ -130,6 +130,7 @@ class RunInfo:
     columns: tuple[str, ...]
     target: str
     freq: str
+    fingerprint: dict | None = None  # of the data it trained on (PreparedData.fingerprint); None before 0.8
 
     @property
     def kind(self) -> str:
@@ -153,7 +154,8 @@ class RunInfo:
             "informer_version": __version__,
             "config": self.config.to_dict(),
             "model": self.settings,
-            "data": {"columns": list(self.columns), "target": self.target, "freq": self.freq},
+            "data": {"columns": list(self.columns), "target": self.target, "freq": self.freq,
+                     **({"fingerprint": self.fingerprint} if self.fingerprint else {})},
         }
 
 
@@ -174,7 +176,11 @@ def read_config(path: Path) -> RunInfo:
     try:
         config = RunConfig.from_dict(info["config"], source=str(source), saved=True)
         data = info["data"]
-        return RunInfo(config, dict(info["model"]), tuple(data["columns"]), data["target"], data["freq"])
+        fingerprint = data.get("fingerprint")
+        if fingerprint is not None and not isinstance(fingerprint, dict):
+            raise TypeError("data.fingerprint must be a table")
+        return RunInfo(config, dict(info["model"]), tuple(data["columns"]), data["target"], data["freq"],
+                       fingerprint)
     except ConfigError as error:
         raise RunDirectoryError(f"{source}: inconsistent ({error})") from error
     except (KeyError, TypeError, ValueError) as error:

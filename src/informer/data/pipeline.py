@@ -14,6 +14,7 @@ uses it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,17 @@ class PreparedData:
     def resolved(self, model: ModelConfig) -> ModelConfig:
         """``model`` with the cycle these marks carry (``--cycle auto`` resolved for this data)."""
         return model if model.cycle == self.cycle else dataclasses.replace(model, cycle=self.cycle)
+
+    def fingerprint(self) -> dict:
+        """What identifies the data a run trains on: where it came from, its rows and columns, a
+        SHA-256 of its timestamps and values (original units), and the split borders. A run
+        records it, so that resuming on data that changed since (rows appended, another file)
+        is noticed instead of silently re-fitting the scaler and moving the splits."""
+        digest = hashlib.sha256()
+        digest.update(self.series.dates.as_unit("ns").asi8.tobytes())  # the same in pandas 2 and 3
+        digest.update(np.ascontiguousarray(self.series.values, dtype=np.float64).tobytes())
+        return {"source": str(self.series.source), "rows": len(self.series), "columns": list(self.series.columns),
+                "sha256": digest.hexdigest(), "borders": self.borders.as_dict()}
 
     def window_counts(self) -> dict[str, int]:
         c = self.config
@@ -124,6 +136,20 @@ def prepare(
     marks = time_marks(series.dates, series.letter, embed)
     phase = cycle_phase(series.dates, series.freq, cycle) if cycle else None
     return PreparedData(config, series, borders, scaler, scaled, marks, cycle, phase)
+
+
+def fingerprint_change(recorded: dict, current: dict) -> str | None:
+    """How ``current`` (:meth:`PreparedData.fingerprint`) differs from ``recorded``, in words,
+    or None when it is the same data (the source may have moved: its content decides)."""
+    if recorded.get("rows") != current["rows"]:
+        return f"{recorded.get('rows')} rows then, {current['rows']} now"
+    if recorded.get("columns") != current["columns"]:
+        return f"columns {recorded.get('columns')} then, {current['columns']} now"
+    if recorded.get("sha256") != current["sha256"]:
+        return "the same number of rows, with other timestamps or values"
+    if recorded.get("borders") != current["borders"]:
+        return f"split borders {recorded.get('borders')} then, {current['borders']} now"
+    return None
 
 
 def prepare_for(
