@@ -25,10 +25,18 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
         tmp.write_text("half")
         raise RuntimeError("interrupted")
 
-    with pytest.raises(RuntimeError):
-        rundir.atomic_write(target, half_then_fail)
+    with pytest.raises(RunDirectoryError, match=r"out.txt: cannot write \(interrupted\)"):
+        rundir.atomic_write(target, half_then_fail)  # any writer's error becomes the one-line error
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+    def half_then_stopped(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # a stop is not an error of the file: it goes through
+        rundir.atomic_write(target, half_then_stopped)
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 
 def test_atomic_write_names_the_file_it_cannot_write(tmp_path):

@@ -21,7 +21,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from informer import distributed, rundir
+from informer import distributed, rundir, safeio
 from informer.batches import unwrap
 from informer.config import TRAIN_DEFAULTS, RunConfig, TrainConfig, replace
 from informer.data.loading import FrequencyMismatch, TimeSeries, load_series
@@ -386,12 +386,33 @@ def _train_into(path: Path | None, config: RunConfig, data: PreparedData, device
     if path is None:
         return _train_logged(None, config, data, device, progress=progress, resume_state=resume_state,
                              log_every=log_every, created=False, job=job, notes=notes)
+    if resume_state is None and rundir.holds_run(path):
+        return _replace_run(path, config, data, device, progress=progress, log_every=log_every, job=job,
+                            notes=notes)
     created = rundir.create(path)
     with rundir.TrainingLock(path):
         if resume_state is None:
             rundir.clear(path)
         return _train_logged(path, config, data, device, progress=progress, resume_state=resume_state,
                              log_every=log_every, created=created, job=job, notes=notes)
+
+
+def _replace_run(path: Path, config: RunConfig, data: PreparedData, device: torch.device, *, progress: bool,
+                 log_every: float | None, job: Distributed, notes: dict | None) -> Run:
+    """Overwrite the run in ``path`` as a whole: train into ``path.new`` beside it and swap the two
+    when the new run is saved. The old run stays whole, and usable, until then, and stays if the
+    new training fails (its progress is then in ``path.new``, resumable there)."""
+    staging = path.with_name(path.name + ".new")
+    if staging.exists():
+        raise RunDirectoryError(f"{staging}: left by an overwrite of {path} that did not finish; resume it "
+                                f"(`resume('{staging}')`) or delete it first")
+    with rundir.TrainingLock(path):
+        run = _train_into(staging, config, data, device, progress=progress, resume_state=None,
+                          log_every=log_every, job=job, notes=notes)
+        rundir.replace_directory(staging, path)
+    run.path = path
+    log.info("the run in %s replaced", path)
+    return run
 
 
 def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, device: torch.device, *,
@@ -547,6 +568,7 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     if list(scaler.columns) != list(info.columns):
         raise RunDirectoryError(f"{path / 'scaler.json'}: columns differ from config.json's")
     weights = path / "model.safetensors"
+    safeio.check_inside(weights, path, error=RunDirectoryError)  # never another run's weights through a link
     if not weights.is_file():
         raise RunDirectoryError(f"{weights}: missing")
     try:

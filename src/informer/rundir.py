@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from informer import __version__
+from informer import __version__, safeio
 from informer.config import RunConfig
 from informer.errors import ConfigError, InformerError
 
@@ -50,6 +50,9 @@ def atomic_write(target: str | Path, write: Callable[[Path], object], *, make_pa
     """Write ``target`` through ``write(temporary path)`` in the same directory, fsync, then
     rename over ``target``: readers see the old file or the whole new one, never a part.
 
+    Any error while writing (an ``OSError`` such as a full disk, or an error of the writer
+    itself: the weights writer has its own) leaves ``target`` as it was.
+
     Raises:
         RunDirectoryError: when the file cannot be written (disk full, permissions), naming it.
     """
@@ -65,13 +68,31 @@ def atomic_write(target: str | Path, write: Callable[[Path], object], *, make_pa
             os.fsync(handle.fileno())
         os.replace(tmp, target)
         _sync_directory(target.parent)
-    except OSError as error:
+    except Exception as error:
         tmp.unlink(missing_ok=True)
-        raise RunDirectoryError(f"{target}: cannot write ({error.strerror or error})") from error
+        raise RunDirectoryError(f"{target}: cannot write ({_write_failure(error, target.parent)})") from error
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def _write_failure(error: Exception, folder: Path) -> str:
+    """Why a write failed, in a few words: the disk being full first, whoever reported it."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full: free some space and run the command again"
+    if isinstance(error, OSError) and error.errno == errno.EFBIG:
+        return "file too large for this file system or the process's file size limit"
+    try:
+        full = shutil.disk_usage(folder).free == 0
+    except OSError:
+        full = False
+    if full:  # the weights writer reports a full disk in its own words
+        return "disk full: free some space and run the command again"
+    if isinstance(error, OSError):
+        return str(error.strerror or error)
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def _sync_directory(path: Path) -> None:
@@ -107,18 +128,23 @@ def write_json(target: str | Path, payload: Any, *, make_parents: bool = False) 
     return write_text(target, json.dumps(plain_json(payload), indent=2) + "\n", make_parents=make_parents)
 
 
-def read_json(path: Path) -> Any:
-    """Read a JSON file of a run directory.
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON file of a run directory: a JSON object, read within the bounds of
+    :mod:`informer.safeio` (a regular file of the directory itself, at most
+    :data:`~informer.safeio.CONFIG_LIMIT` bytes, nested at most :data:`~informer.safeio.NESTING_LIMIT`).
 
     Raises:
-        RunDirectoryError: naming the file when it is missing, unreadable or not JSON.
+        RunDirectoryError: naming the file when it is missing, unreadable, not a regular file, a
+            link out of its directory, too large, not JSON or not a JSON object.
     """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        safeio.check_inside(path, path.parent, error=RunDirectoryError)
+        value = safeio.read_json(path, limit=safeio.CONFIG_LIMIT, error=RunDirectoryError)
     except FileNotFoundError:
         raise RunDirectoryError(f"{path}: missing; is {path.parent} a run directory made by informer train?") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunDirectoryError(f"{path}: unreadable or not valid JSON ({error})") from error
+    if not isinstance(value, dict):
+        raise RunDirectoryError(f"{path}: not a JSON object but {type(value).__name__}; not a file informer wrote")
+    return value
 
 
 @dataclass(frozen=True)
@@ -183,7 +209,7 @@ def read_config(path: Path) -> RunInfo:
                        fingerprint)
     except ConfigError as error:
         raise RunDirectoryError(f"{source}: inconsistent ({error})") from error
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError) as error:  # AttributeError: a list where a table belongs
         raise RunDirectoryError(f"{source}: incomplete or inconsistent ({error})") from error
 
 
@@ -196,11 +222,24 @@ def history_csv(history: list[dict]) -> str:
 
 
 def read_history(path: Path) -> list[dict]:
-    """The rows of ``history.csv`` (as strings), or none when the file is absent."""
-    if not (path / "history.csv").exists():
+    """The rows of ``history.csv`` (as strings), or none when the file is absent; read within the
+    bounds of :mod:`informer.safeio` (at most :data:`~informer.safeio.HISTORY_LIMIT` bytes, UTF-8).
+
+    Raises:
+        RunDirectoryError: naming the file when it is not a regular file of the run directory, too
+            large, not UTF-8 or not CSV.
+    """
+    source = path / "history.csv"
+    if not os.path.lexists(source):
         return []
-    with open(path / "history.csv", newline="", encoding="utf-8") as handle:
-        return [dict(row) for row in csv.DictReader(handle)]
+    try:
+        safeio.check_inside(source, path, error=RunDirectoryError)
+        text = safeio.read_text(source, limit=safeio.HISTORY_LIMIT, kind="CSV", error=RunDirectoryError)
+        return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    except FileNotFoundError:
+        return []
+    except csv.Error as error:
+        raise RunDirectoryError(f"{source}: invalid CSV ({error}); not a file informer wrote") from error
 
 
 def default_run_name(config: RunConfig) -> str:
@@ -311,3 +350,31 @@ def training_in_progress(path: Path) -> bool:
 
 def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def holds_run(path: Path) -> bool:
+    """Whether ``path`` holds a finished run (its weights or its scaler)."""
+    return (path / "model.safetensors").exists() or (path / "scaler.json").exists()
+
+
+def replace_directory(new: Path, old: Path) -> None:
+    """Put the directory ``new`` in ``old``'s place: ``old`` moves aside, ``new`` moves in, then
+    ``old`` is removed. Each step is one rename, so a crash leaves one whole run at ``old``'s name
+    (the new one, or the old one with the new one beside it), never a mix.
+
+    Raises:
+        RunDirectoryError: if the renames fail; ``old`` is then as it was.
+    """
+    aside = old.with_name(f".{old.name}.replaced-{os.getpid()}")
+    try:
+        os.replace(old, aside)
+    except OSError as error:
+        raise RunDirectoryError(f"{old}: cannot move the old run aside ({error.strerror or error})") from error
+    try:
+        os.replace(new, old)
+    except OSError as error:
+        os.replace(aside, old)
+        raise RunDirectoryError(f"{old}: cannot move the new run in ({error.strerror or error}); it is in {new}"
+                                ) from error
+    _sync_directory(old.parent)
+    shutil.rmtree(aside, ignore_errors=True)
