@@ -126,8 +126,19 @@ class Run:
 
     def forecast(self, data: str | TimeSeries | None = None, *, at: str | None = None) -> pd.DataFrame:
         """Forecast the ``pred_len`` steps after the data (the run's, a path, or a loaded series),
-        or after the timestamp ``at``; a dated frame in original units."""
-        series = data if isinstance(data, TimeSeries) else self.load_series(data)
+        or after the timestamp ``at``; a dated frame in original units.
+
+        Raises:
+            DataError: when ``data`` steps at another frequency than the data the run trained
+                on (its forecast would be dated at a step the model never learned).
+        """
+        series = data if isinstance(data, TimeSeries) else self._pinned(data, load_series)
+        if data is not None and to_offset(series.freq) != to_offset(self.freq) and not self._trained_at(series.freq):
+            raise DataError(f"{series.source}: its timestamps step by {series.freq}, but the run was trained on "
+                            f"{self.freq} data, so its forecast would be dated every {series.freq}; forecast from "
+                            f"data at the run's frequency (resample it to {self.freq}) or train a run on this data")
+        if not isinstance(data, TimeSeries):
+            _check_frequency(series, self.freq)
         c = self.config
         return forecast_frame(
             self.model,
@@ -143,6 +154,15 @@ class Run:
             date_col=c.data.date_col,
             amp=c.train.amp,
         )
+
+    def _trained_at(self, freq: str) -> bool:
+        """Whether the run's own data steps by ``freq``: so it does for runs that recorded a
+        frequency their timestamps lack (``--freq h`` on 15-minute data, before 0.8)."""
+        try:
+            own = self._pinned(None, load_series)
+        except InformerError:  # moved or deleted since: nothing says the run knows this step
+            return False
+        return to_offset(own.freq) == to_offset(freq)
 
     def save(self, path: str | Path) -> Path:
         """Write the run directory files (each atomically) into ``path``."""
@@ -539,6 +559,51 @@ def _final_metrics(run: Run, data: PreparedData, result: FitResult, seed: int, j
     return metrics
 
 
+# The model settings that size its modules, each bounded by what the weights file holds: the
+# layers by its number of tensors, the widths (each a dimension of some tensor) by its largest one.
+_LAYERS = ("e_layers", "d_layers")
+_WIDTHS = ("d_model", "d_ff", "patch_len", "cycle")
+
+
+def _check_settings_against_weights(path: Path, info: RunInfo) -> None:
+    """Refuse a config.json that does not describe the weights beside it, before anything is
+    allocated: its sizes are bounded by the weights file's own tensor shapes (read from the file's
+    header, not its data), and the model it describes, built on the meta device, must have exactly
+    the file's tensor names and shapes.
+
+    Raises:
+        RunDirectoryError: naming config.json and the first disagreement.
+    """
+    weights, source = path / "model.safetensors", path / "config.json"
+    try:
+        with safe_open(str(weights), framework="pt") as handle:
+            shapes = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+    except (SafetensorError, OSError, RuntimeError, ValueError):
+        return  # a missing or damaged file is reported, naming it, where the weights are read
+    settings = info.settings
+    count, largest = len(shapes), max((max(shape, default=1) for shape in shapes.values()), default=1)
+    stacked = settings.get("s_layers") if settings.get("stack") else None
+    depths = [settings.get(name) for name in _LAYERS] + (list(stacked) if isinstance(stacked, list) else [])
+    depth = sum(d for d in depths if isinstance(d, int) and not isinstance(d, bool) and d > 0)
+    if depth > max(count, 1):
+        raise RunDirectoryError(f"{source}: {depth} layers cannot be what the {count} tensors of {weights.name} "
+                                "hold (edited after training?)")
+    for name in _WIDTHS:
+        value = settings.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > max(largest, 1) and shapes:
+            raise RunDirectoryError(f"{source}: {name} {value} is larger than any dimension of the tensors in "
+                                    f"{weights.name} ({largest}; edited after training?)")
+    try:
+        with torch.device("meta"):  # the architecture without allocating it
+            expected = {name: tuple(t.shape) for name, t in rebuild_forecaster(info.kind, settings).state_dict().items()}
+    except (ConfigError, TypeError, ValueError) as error:
+        raise RunDirectoryError(f"{source}: incomplete or inconsistent ({error})") from error
+    if expected != shapes:
+        differ = sorted(set(expected) ^ set(shapes)) or sorted(n for n in expected if expected[n] != shapes[n])
+        raise RunDirectoryError(f"{source}: describes another model than {weights.name} holds (first difference: "
+                                f"{differ[0]}); edited after training?")
+
+
 def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     """Rebuild a run (of any model kind) from its directory, with no unpickling.
 
@@ -555,6 +620,7 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
                                     f"`resume({str(path)!r})`")
         raise RunDirectoryError(f"{path}: training never finished an epoch, so there are no weights; train it "
                                 f"again with `resume({str(path)!r})`")
+    _check_settings_against_weights(path, info)
     try:
         model = rebuild_forecaster(info.kind, info.settings)
     except ConfigError as error:
