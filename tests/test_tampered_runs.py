@@ -53,3 +53,15 @@ def test_an_edited_config_is_refused_from_the_weights_header(trained, tmp_path, 
 
 def test_an_unedited_run_still_loads(trained):
     assert load_run(trained).evaluate()["mse"] == pytest.approx(load_run(trained).metrics["mse"])
+
+
+@pytest.mark.parametrize("section, key, value", [("data", "time_freq", "d"), ("data", "seq_len", 36),
+                                                 ("data", "features", "S")])
+def test_the_checksum_covers_the_data_settings_that_change_a_forecast(trained, tmp_path, capsys, section, key,
+                                                                      value):
+    copy = _edited(trained, tmp_path)
+    saved = json.loads((copy / "config.json").read_text())
+    saved["config"][section][key] = value
+    (copy / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(RunDirectoryError, match="edited after training"):
+        load_run(copy)

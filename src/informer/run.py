@@ -174,7 +174,7 @@ class Run:
         rundir.write_json(path / "metrics.json", self.metrics)
         rundir.write_text(path / "history.csv", rundir.history_csv(self.history))
         state = {k: v.detach().cpu().contiguous() for k, v in unwrap(self.model).state_dict().items()}
-        metadata = {"format": "informer", "settings_sha256": info.digest()}
+        metadata = {"format": "informer", "settings_sha256": info.digest(), "run_sha256": info.run_digest()}
         rundir.atomic_write(path / "model.safetensors", lambda tmp: save_file(state, str(tmp), metadata=metadata))
         self.path = path
         return path
@@ -640,11 +640,13 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     try:
         model.load_state_dict(load_file(str(weights)), strict=True)
         with safe_open(str(weights), framework="pt") as handle:
-            stored_digest = (handle.metadata() or {}).get("settings_sha256")
+            stored = handle.metadata() or {}
     except (SafetensorError, OSError, RuntimeError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RunDirectoryError(f"{weights}: corrupt or does not match config.json ({reason})") from error
-    if stored_digest is not None and stored_digest != info.digest():
+    stored_digest, stored_run_digest = stored.get("settings_sha256"), stored.get("run_sha256")
+    if (stored_digest is not None and stored_digest != info.digest()) or (
+            stored_run_digest is not None and stored_run_digest != info.run_digest()):
         raise RunDirectoryError(
             f"{path / 'config.json'}: edited after training (its model or data settings no longer match "
             "the weights in model.safetensors)"

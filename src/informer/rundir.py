@@ -174,6 +174,15 @@ class RunInfo:
             decisive["kind"] = self.kind
         return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
 
+    def run_digest(self) -> str:
+        """:meth:`digest`, and everything else of config.json that changes what a forecast
+        computes: the time features' frequency and the data's layout settings (stored from 0.8 on
+        as ``run_sha256``, beside the older checksum)."""
+        d = self.config.data
+        decisive = {"settings": self.digest(), "time_freq": d.time_freq, "seq_len": d.seq_len,
+                    "label_len": d.label_len, "pred_len": d.pred_len, "date_col": d.date_col}
+        return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT_VERSION,
