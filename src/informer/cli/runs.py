@@ -95,10 +95,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         o = m["original_units"]
         print(f"test (original units): mse {o['mse']:.6f}  mae {o['mae']:.6f}")
     if args.do_predict:
-        from informer.rundir import atomic_write
+        from informer.forecasting import forecast_csv
+        from informer.rundir import write_text
 
         frame = run.forecast()
-        atomic_write(out / "forecast.csv", lambda tmp: frame.to_csv(tmp, index=False, float_format=FLOAT_FORMAT))
+        write_text(out / "forecast.csv", forecast_csv(frame, float_format=FLOAT_FORMAT))
         print(f"forecast of the {len(frame)} steps after the data: {out / 'forecast.csv'}")
     _write_report(run, out)
     return 0
@@ -210,6 +211,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# What `informer plot` adds to a run directory (informer.report's names; that module needs matplotlib).
+REPORT_FILES = ("report.html", "plots")
+
+
+def _refuse_run_files(out: Path, run_dir: Path) -> None:
+    """Refuse an ``--out`` that is one of the run's own files (its weights, config, scaler,
+    metrics, history, log, report or plots): the forecast would replace it.
+
+    Raises:
+        ConfigError: naming the file.
+    """
+    from informer.rundir import LOCK_FILE, LOG_FILE, RESUME_FILE, RUN_FILES
+
+    target, home = out.resolve(), run_dir.resolve()
+    owned = [home / name for name in (*RUN_FILES, LOG_FILE, RESUME_FILE, LOCK_FILE, *REPORT_FILES)]
+    if any(target == path or path in target.parents for path in owned):
+        raise ConfigError(f"--out {out}: is the run's own {target.relative_to(home)}, which the forecast would "
+                          f"overwrite; write it elsewhere, e.g. --out {run_dir / 'forecast.csv'}")
+
+
 def cmd_forecast(args: argparse.Namespace) -> int:
     """forecast the steps after the data, as a dated CSV in original units
 
@@ -221,17 +242,20 @@ def cmd_forecast(args: argparse.Namespace) -> int:
       informer forecast runs/my-run --data latest_meters.csv --out next_day.csv
       informer forecast runs/my-run --at "2018-02-01 00:00" --out -
     """
+    from informer.forecasting import forecast_csv
     from informer.run import load_run
+    from informer.rundir import write_text
 
+    if args.out != "-":
+        _refuse_run_files(Path(args.out), Path(args.run_dir))
     configure_allocator(low_memory=False)
     run = load_run(args.run_dir, device=args.device)
     frame = run.forecast(args.data, at=args.at)
+    text = forecast_csv(frame, float_format=args.float_format)  # names that read as formulas get a '
     if args.out == "-":
-        frame.to_csv(sys.stdout, index=False, float_format=args.float_format)
+        sys.stdout.write(text)
         return 0
-    from informer.rundir import atomic_write
-
-    out = atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False, float_format=args.float_format))
+    out = write_text(args.out, text)
     first, last = frame.iloc[0, 0], frame.iloc[-1, 0]
     columns = frame.shape[1] - 1
     print(f"wrote {len(frame)} step{'s' * (len(frame) != 1)} ({first} .. {last}) x {columns} "

@@ -5,6 +5,11 @@ timestamps, the chosen columns, then the values. Each failure raises
 :class:`~informer.errors.DataError` with one line naming the file and the column or line
 (``line`` is the line number in the CSV file, the header being line 1; for Parquet it is
 the 1-based row).
+
+Names are data: the header must name every column once (the whitespace around names does not
+count), and a name or cell quoted in a message or log line goes through :func:`printable`, so
+that newlines, terminal escape codes and whole lines of a file that is not a CSV never reach a
+console raw.
 """
 
 from __future__ import annotations
@@ -68,6 +73,17 @@ class _Source:
         return f"row {row + 1}" if self.parquet else f"line {row + 2}"
 
 
+def printable(text: object, *, limit: int = 60) -> str:
+    """``text`` quoted as ``repr`` quotes a string, with what a console would act on escaped
+    (newlines, tabs, terminal escape codes such as ``\\x1b[31m``, other unprintable characters),
+    and cut after ``limit`` characters (``...`` after the quote says so): a name or cell of a
+    user's file, safe to put in a one-line message or a log line."""
+    text = str(text)
+    if len(text) > limit:
+        return repr(text[:limit]) + "..."
+    return repr(text)
+
+
 def resolve_source(data: str) -> _Source:
     """A bundled dataset name or a path to a CSV/Parquet file."""
     bundled = find_bundled(data)
@@ -93,7 +109,12 @@ def read_table(source: _Source, *, decimal: str | None = None) -> pd.DataFrame:
 
 def _read_parquet(source: _Source) -> pd.DataFrame:
     try:
+        import pyarrow.parquet as pq
+
+        check_names(pq.read_schema(source.path).names, source)  # pyarrow cannot read two columns named alike
         frame = pd.read_parquet(source.path)
+    except DataError:
+        raise
     except ImportError as error:
         raise DataError(
             f"{source.label}: reading Parquet needs pyarrow: pip install 'informer[parquet]'"
@@ -103,6 +124,8 @@ def _read_parquet(source: _Source) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"{source.label}: has no data rows")
     frame.columns = [str(c) for c in frame.columns]
+    if frame.index.name is not None:  # a named index becomes the first column, and may repeat a name
+        check_names([str(frame.index.name), *frame.columns], source)
     return frame.reset_index(drop=frame.index.name is None)
 
 
@@ -127,12 +150,9 @@ def _read_csv(source: _Source, decimal: str | None = None) -> pd.DataFrame:
     if not first.strip():
         raise DataError(f"{source.label}: file is empty (expected a header line and data rows)")
     delimiter = _sniff_delimiter(first)
-    header = next(csv.reader([first], delimiter=delimiter))
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise DataError(f"{source.label}: column name {name!r} appears more than once in the header")
-        seen.add(name)
+    with open(source.path, encoding=encoding, newline="") as handle:  # the whole header, quoted newlines too
+        header = next(csv.reader(handle, delimiter=delimiter, skipinitialspace=True), [])
+    check_names(header, source, unnamed_first=True)  # before pandas renames a repeated `a` to `a.1`
     if decimal is None:
         decimal = _sniff_decimal(source, delimiter, encoding)
     elif decimal == delimiter:
@@ -150,6 +170,35 @@ def _read_csv(source: _Source, decimal: str | None = None) -> pd.DataFrame:
         raise DataError(f"{source.label}: has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def check_names(names: list[str], source: _Source, *, unnamed_first: bool = False) -> None:
+    """Refuse a header that names a column twice (once the whitespace around the names is
+    stripped: ``a, a`` and ``a,a `` name ``a`` twice) or leaves a column unnamed; with
+    ``unnamed_first``, the first column may be unnamed (pandas writes its row index there, see
+    :func:`_index_column`).
+
+    Raises:
+        DataError: naming the file, the column's position and the name.
+    """
+    header = "the column names" if source.parquet else "the header"
+    seen: dict[str, tuple[int, str]] = {}
+    for position, raw in enumerate(names, start=1):
+        raw = str(raw)
+        name = raw.strip()
+        if not name:
+            if position == 1 and unnamed_first:
+                continue
+            trailing = (" (a separator at the end of every line makes an empty last column)"
+                        if position == len(names) > 1 else "")
+            raise DataError(f"{source.label}: column {position} of {header} has no name{trailing}; name it "
+                            "or delete the column")
+        if name in seen:
+            first, spelled = seen[name]
+            spaces = "" if spelled == raw else ", the spaces around them not counted"
+            raise DataError(f"{source.label}: column name {printable(name)} appears more than once in {header} "
+                            f"(columns {first} and {position}{spaces}); rename one")
+        seen[name] = (position, raw)
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -198,24 +247,25 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source, *, dayfirst
     """
     if date_col not in frame.columns:
         hint = _date_column_hint(frame, date_col)
-        raise DataError(f"{source.label}: no date column {date_col!r}{hint}")
+        raise DataError(f"{source.label}: no date column {printable(date_col)}{hint}")
     raw = frame[date_col]
     missing = raw.isna().to_numpy()
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"{source.label}, {source.where(row)}: empty value in date column {date_col!r}")
+        raise DataError(f"{source.label}, {source.where(row)}: empty value in date column {printable(date_col)}")
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     elif _years(raw):
         try:
             parsed = pd.to_datetime(raw.astype(np.int64).astype(str), format="%Y")
         except (ValueError, OverflowError) as error:  # pandas 2 cannot hold years before 1678
-            raise DataError(f"{source.label}: date column {date_col!r} holds years pandas cannot represent "
+            raise DataError(f"{source.label}: date column {printable(date_col)} holds years pandas cannot represent "
                             f"({_first_line(error)})") from error
-        log.info("%s: date column %r holds whole years; reading them as yearly timestamps", source.label, date_col)
+        log.info("%s: date column %s holds whole years; reading them as yearly timestamps", source.label,
+                 printable(date_col))
     elif pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         raise DataError(
-            f"{source.label}: date column {date_col!r} holds numbers, not timestamps "
+            f"{source.label}: date column {printable(date_col)} holds numbers, not timestamps "
             "(expected text such as 2016-07-01 00:00:00, or whole years)"
         )
     else:
@@ -228,7 +278,7 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source, *, dayfirst
             reason = _first_line(error)
             if "timezone" in reason.lower() or "time zone" in reason.lower():
                 reason = "the dates mix time-zone offsets; write them as naive local or UTC times"
-            raise DataError(f"{source.label}: cannot parse date column {date_col!r}: {reason}") from error
+            raise DataError(f"{source.label}: cannot parse date column {printable(date_col)}: {reason}") from error
         bad = parsed.isna().to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
@@ -240,17 +290,18 @@ def parse_dates(frame: pd.DataFrame, date_col: str, source: _Source, *, dayfirst
                 except (ValueError, TypeError):
                     pass
             raise DataError(
-                f"{source.label}, {source.where(row)}: cannot parse {text.iloc[row]!r} in date column "
-                f"{date_col!r} as a timestamp in the format of the first row ({text.iloc[0]!r}){hint}"
+                f"{source.label}, {source.where(row)}: cannot parse {printable(text.iloc[row])} in date column "
+                f"{printable(date_col)} as a timestamp in the format of the first row ({printable(text.iloc[0])}){hint}"
             )
     dates = pd.DatetimeIndex(parsed)
     if dates.tz is not None:
         if str(dates.tz).upper() not in ("UTC", "UTC+00:00", "+00:00", "ETC/UTC", "GMT"):
             raise DataError(
-                f"{source.label}: dates in column {date_col!r} carry the time zone {dates.tz}; "
+                f"{source.label}: dates in column {printable(date_col)} carry the time zone {dates.tz}; "
                 "write them as naive local times or as UTC"
             )
-        log.warning("%s: dates in column %r are UTC; using them as naive UTC times", source.label, date_col)
+        log.warning("%s: dates in column %s are UTC; using them as naive UTC times", source.label,
+                    printable(date_col))
         dates = dates.tz_convert(None)
     return dates
 
@@ -268,11 +319,11 @@ def _month_or_day_first(text: pd.Series, month_first: pd.Series, source: _Source
             return len(parsed) > 2 and pd.infer_freq(pd.DatetimeIndex(parsed)) is not None
 
     if regular(day_first) and not regular(month_first):
-        log.warning("%s: dates in column %r read day-first (day/month/year): read month-first their steps are "
-                    "irregular; pass `dayfirst=false` to keep month-first", source.label, date_col)
+        log.warning("%s: dates in column %s read day-first (day/month/year): read month-first their steps are "
+                    "irregular; pass `dayfirst=false` to keep month-first", source.label, printable(date_col))
         return day_first
-    log.warning("%s: dates in column %r such as %r read month-first (month/day/year); pass `dayfirst=true` if "
-                "they are day/month/year", source.label, date_col, text.iloc[0])
+    log.warning("%s: dates in column %s such as %s read month-first (month/day/year); pass `dayfirst=true` if "
+                "they are day/month/year", source.label, printable(date_col), printable(text.iloc[0]))
     return month_first
 
 
@@ -302,16 +353,19 @@ def _years(raw: pd.Series) -> bool:
 def _date_column_hint(frame: pd.DataFrame, date_col: str) -> str:
     for name in frame.columns:
         if name.lower() == date_col.lower() or name.lower() in ("date", "datetime", "time", "timestamp"):
-            return f"; pass `date_col={name!r}`"
+            return f"; pass `date_col={printable(name)}`"
     first = frame.columns[0]
     sample = frame[first].iloc[0]
     if isinstance(sample, str):
         try:
             pd.Timestamp(sample)
-            return f"; the first column {first!r} looks like dates: pass `date_col={first!r}`"
+            return f"; the first column {printable(first)} looks like dates: pass `date_col={printable(first)}`"
         except (ValueError, TypeError):
             pass
-    return f"; columns are {', '.join(map(repr, frame.columns[:8]))}; pass `date_col=NAME`"
+    if len(frame.columns) == 1:  # not a table: do not echo its first line
+        return ("; the first line has no ',', ';', tab or '|' between column names: expected a CSV file whose "
+                "header names a date column and value columns")
+    return f"; columns are {_listing(list(frame.columns), limit=8)}; pass `date_col=NAME`"
 
 
 def check_timestamps(dates: pd.DatetimeIndex, source: _Source, *, strict: bool) -> None:
@@ -338,7 +392,8 @@ PANDAS_INDEX = "Unnamed: 0"  # the header pandas' to_csv (index=True) gives the 
 
 def _index_column(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.DataFrame:
     """A first column written by ``df.to_csv(path)`` (header ``Unnamed: 0``): dropped when it is a
-    row counter, used as the date column when it holds the dates and ``date_col`` is absent."""
+    row counter, used as the date column when it holds the dates and ``date_col`` is absent,
+    refused otherwise (an unnamed column is not data to train on)."""
     first = frame.columns[0]
     if first != PANDAS_INDEX or date_col == PANDAS_INDEX or source.parquet:
         return frame
@@ -356,8 +411,13 @@ def _index_column(frame: pd.DataFrame, date_col: str, source: _Source) -> pd.Dat
         except (ValueError, TypeError):  # e.g. offsets that change with daylight saving: dates all the same
             dates = True
         if dates:
-            log.warning("%s: the unnamed first column holds the dates; reading it as %r", source.label, date_col)
+            log.warning("%s: the unnamed first column holds the dates; reading it as %s", source.label,
+                        printable(date_col))
             return frame.rename(columns={first: date_col})
+    if date_col in frame.columns:  # neither the row counter nor the dates: it would become a value column
+        raise DataError(f"{source.label}: column 1 of the header has no name, and it holds neither a row counter nor "
+                        "the dates; name it in the header or delete the column (pandas writes its row index there "
+                        "unless to_csv is given index=False)")
     return frame
 
 
@@ -386,7 +446,7 @@ def _declared_freq(text: str, dates: pd.DatetimeIndex, source: _Source) -> str:
             inferred = to_offset(step).freqstr
     if inferred is not None and to_offset(inferred) != declared:
         raise FrequencyMismatch(
-            f"{source.label}: `freq` {text!r} disagrees with the timestamps, which step by "
+            f"{source.label}: `freq` {printable(text)} disagrees with the timestamps, which step by "
             f"{to_offset(inferred).freqstr}; drop `freq` to use theirs (to use other time features, "
             f"set `time_freq`)"
         )
@@ -405,27 +465,29 @@ def select_columns(
     """The model's columns in order (others, then the target) and the target's name."""
     available = [c for c in frame.columns if c != date_col]
     if not available:
-        raise DataError(f"{source.label}: no value columns besides the date column {date_col!r}")
+        raise DataError(f"{source.label}: no value columns besides the date column {printable(date_col)}")
     if cols is not None:
         unknown = [c for c in cols if c not in frame.columns or c == date_col]
         if unknown:
-            raise DataError(f"{source.label}: unknown column {unknown[0]!r}; columns are {_listing(available)}")
+            raise DataError(f"{source.label}: unknown column {printable(unknown[0])}; columns are "
+                            f"{_listing(available)}")
         chosen = list(dict.fromkeys(cols))
     else:
         chosen = available
     if target is None:
         target = chosen[-1]
     elif target not in frame.columns or target == date_col:
-        raise DataError(f"{source.label}: unknown target column {target!r}; columns are {_listing(available)}")
+        raise DataError(f"{source.label}: unknown target column {printable(target)}; columns are {_listing(available)}")
     elif target not in chosen:
-        raise DataError(f"{source.label}: target {target!r} is not among the `cols`; add it or change `target`")
+        raise DataError(f"{source.label}: target {printable(target)} is not among the `cols`; add it or change "
+                        "`target`")
     if features == "S":
         return [target], target
     return [c for c in chosen if c != target] + [target], target
 
 
 def _listing(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(map(repr, names[:limit]))
+    shown = ", ".join(map(printable, names[:limit]))
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
@@ -445,8 +507,8 @@ def numeric_values(frame: pd.DataFrame, columns: list[str], source: _Source) -> 
                 advice = ("a decimal comma: pass `decimal=,`" if _DECIMAL_COMMA.match(cell)
                           else "choose numeric columns with `cols`")
                 raise DataError(
-                    f"{source.label}, {source.where(row)}: column {name!r} holds {column.iloc[row]!r}, "
-                    f"not a number ({advice})"
+                    f"{source.label}, {source.where(row)}: column {printable(name)} holds "
+                    f"{printable(column.iloc[row])}, not a number ({advice})"
                 )
             column = converted
         arrays.append(column.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -485,8 +547,8 @@ def check_missing_codes(values: np.ndarray, columns: list[str], source: _Source,
     where = f"{len({f[1] for f in found})} column(s)"
     if strict and fill is None:
         raise DataError(
-            f"{source.label}, {source.where(row)}: column {columns[j]!r} holds {code:g}, a missing-value code rather "
-            f"than a measurement ({total} such cells in {where}); treat them as missing and repair them with "
+            f"{source.label}, {source.where(row)}: column {printable(columns[j])} holds {code:g}, a missing-value code "
+            f"rather than a measurement ({total} such cells in {where}); treat them as missing and repair them with "
             "`fill=interpolate` or `fill=ffill`"
         )
     if strict:
@@ -495,8 +557,8 @@ def check_missing_codes(values: np.ndarray, columns: list[str], source: _Source,
             values[values[:, column] == code, column] = np.nan
         log.info("%s: %d cells holding a missing-value code (%g, ...) treated as missing", source.label, total, code)
         return values
-    log.warning("%s: %d cells hold %g (a missing-value code) in %s, the first in column %r on %s; kept as they "
-                "are, as the published loaders keep them", source.label, total, code, where, columns[j],
+    log.warning("%s: %d cells hold %g (a missing-value code) in %s, the first in column %s on %s; kept as they "
+                "are, as the published loaders keep them", source.label, total, code, where, printable(columns[j]),
                 source.where(row))
     return values
 
@@ -511,12 +573,12 @@ def repair_missing(values: np.ndarray, columns: list[str], fill: str | None, sou
         first = int(np.argmin(rows))
         raise DataError(
             f"{source.label}: {int(bad.sum())} missing or infinite values, the first in column "
-            f"{columns[cols[first]]!r} on {source.where(int(rows[first]))}; "
+            f"{printable(columns[cols[first]])} on {source.where(int(rows[first]))}; "
             "repair them with `fill=ffill` or `fill=interpolate`"
         )
     empty = np.flatnonzero(bad.all(axis=0))
     if empty.size:
-        raise DataError(f"{source.label}: column {columns[empty[0]]!r} has no finite values to fill from")
+        raise DataError(f"{source.label}: column {printable(columns[empty[0]])} has no finite values to fill from")
     frame = pd.DataFrame(np.where(bad, np.nan, values))
     if fill == "ffill":
         frame = frame.ffill()

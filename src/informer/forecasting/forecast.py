@@ -5,9 +5,16 @@ decoder starts from the last ``label_len`` of them and predicts ``pred_len`` ste
 timestamps continue the series' frequency. The window is scaled and given time features by the
 data pipeline's own functions and goes through the one batch-to-model path
 (:func:`informer.batches.run_batch`), as in training and evaluation.
+
+:func:`forecast_csv` writes the frame as CSV text that a spreadsheet opens without running any
+of it: the names come from the user's file, and a header such as ``=HYPERLINK(...)`` would be a
+formula.
 """
 
 from __future__ import annotations
+
+import csv
+import io
 
 import numpy as np
 import pandas as pd
@@ -16,7 +23,7 @@ from torch import nn
 
 from informer.batches import Windows, eval_generator, run_batch, unwrap
 from informer.data.frequency import future_dates
-from informer.data.loading import TimeSeries
+from informer.data.loading import TimeSeries, printable
 from informer.data.pipeline import target_columns
 from informer.data.scaling import Scaler, inverse_scale, scale
 from informer.data.timefeatures import cycle_phase, time_marks
@@ -34,11 +41,11 @@ def window_end(series: TimeSeries, at: str | pd.Timestamp | None) -> int:
     try:
         stamp = pd.Timestamp(at)
     except (ValueError, TypeError) as error:
-        raise DataError(f"`at` {at!r} is not a timestamp") from error
+        raise DataError(f"`at` {printable(at)} is not a timestamp") from error
     if pd.isna(stamp):
-        raise DataError(f"`at` {at!r} is not a timestamp")
+        raise DataError(f"`at` {printable(at)} is not a timestamp")
     if stamp.tzinfo is not None:
-        raise DataError(f"`at` {at!r} has a time zone; the data's timestamps have none")
+        raise DataError(f"`at` {printable(at)} has a time zone; the data's timestamps have none")
     matches = np.flatnonzero(series.dates == stamp)
     if not matches.size:
         position = int(series.dates.searchsorted(stamp))
@@ -105,7 +112,8 @@ def forecast_frame(
 
     Returns:
         A frame with ``date_col`` (the future timestamps) and one column per predicted series,
-        under its original name, in original units.
+        under its original name (as it is: :func:`forecast_csv` makes the names safe for a
+        spreadsheet), in original units.
 
     Raises:
         DataError: if fewer than ``seq_len`` rows precede the forecast start or ``at`` is unknown.
@@ -127,3 +135,37 @@ def forecast_frame(
     for j, name in enumerate(output_columns):
         frame[name] = values[:, j]
     return frame
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a single quote in front when it starts like a formula (``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return), as OWASP advises against CSV injection: a spreadsheet
+    then shows the text instead of running it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def forecast_csv(frame: pd.DataFrame, *, float_format: str | None = None) -> str:
+    """The CSV text of a forecast frame (:func:`forecast_frame`) for a file or a terminal: no
+    index, numbers written with ``float_format``.
+
+    Names are data: every header cell that starts like a formula (``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return) gets a single quote in front (``=cost`` becomes ``'=cost``), and
+    so does any text cell, so that a spreadsheet opening the file runs nothing. Numbers are
+    numbers, negative ones included, and stay as they are. A header holding a carriage return
+    is written with every name quoted (the csv module leaves a lone one unquoted, and readers
+    would end the row there).
+    """
+    names = [spreadsheet_safe(str(name)) for name in frame.columns]
+    safe = frame.copy()
+    for index in range(frame.shape[1]):
+        values = frame.iloc[:, index]
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            safe.iloc[:, index] = values.map(lambda cell: spreadsheet_safe(cell) if isinstance(cell, str) else cell)
+    header = io.StringIO()
+    quoting = csv.QUOTE_ALL if any("\r" in name for name in names) else csv.QUOTE_MINIMAL
+    csv.writer(header, lineterminator="\n", quoting=quoting).writerow(names)
+    return header.getvalue() + safe.to_csv(index=False, header=False, float_format=float_format, lineterminator="\n")

@@ -2,7 +2,8 @@
 
 Shapes: N rows of the series, T = label_len + pred_len target steps, K plotted columns. The
 x axis of every series figure is the row position, labelled with its timestamp, so that a window
-of ``seq_len`` rows is ``seq_len`` ticks wide whatever the calendar does.
+of ``seq_len`` rows is ``seq_len`` ticks wide whatever the calendar does. Column names and titles
+are drawn literally (a name such as ``$\\alpha$`` is not mathtext, nor TeX).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ ENCODER = "#4c72b0"  # the look-back window (encoder input)
 KNOWN = "#8172b3"  # the label_len known steps the decoder starts from
 FUTURE = "#dd8452"  # the pred_len steps to forecast
 TRUTH = "#222222"
+# Text built from a user's names (columns, titles) is shown as written: no mathtext for `$...$`,
+# no TeX even when the user's matplotlibrc turns text.usetex on.
+LITERAL = {"parse_math": False, "usetex": False}
 
 
 def _date_labels(axes: Axes, dates: pd.DatetimeIndex, *, ticks: int = 6) -> None:
@@ -92,9 +96,9 @@ def window_figure(dates: pd.DatetimeIndex, values: np.ndarray, *, borders: Borde
                          label=f"{split}: rows {start}..{end - 1}")
     overview.axvspan(encoder.start - 0.5, target.stop - 0.5, color="black", alpha=0.35, label="this window")
     overview.set_xlim(-0.5, n - 0.5)
-    overview.set_ylabel(column)
+    overview.set_ylabel(column, **LITERAL)
     overview.set_title(f"{column}: the whole series and its splits (val and test start seq_len rows early, "
-                       "so their first window forecasts their first own row)", fontsize=10)
+                       "so their first window forecasts their first own row)", fontsize=10, **LITERAL)
     overview.legend(loc="upper left", fontsize=8, ncols=4)
     _date_labels(overview, dates)
 
@@ -118,8 +122,8 @@ def window_figure(dates: pd.DatetimeIndex, values: np.ndarray, *, borders: Borde
              "forecast out", FUTURE, below=True)
     zoom.set_ylim(bottom - 0.56 * height, top + 0.06 * height)
     zoom.set_xlim(low - 0.5, high - 0.5)
-    zoom.set_ylabel(f"{column} (original units)")
-    zoom.set_title(title or "one window up close", fontsize=10)
+    zoom.set_ylabel(f"{column} (original units)", **LITERAL)
+    zoom.set_title(title or "one window up close", fontsize=10, **LITERAL)
     _date_labels(zoom, dates)
     return figure
 
@@ -153,13 +157,13 @@ def forecast_figure(dates: pd.DatetimeIndex, truth: np.ndarray, forecast: np.nda
                    label="forecast")
         panel.axvline(label_len - 0.5, color="#555555", ls="--", lw=0.8)
         error = float(np.abs(forecast[:, index] - truth[label_len:, index]).mean())
-        panel.set_ylabel(column)
+        panel.set_ylabel(column, **LITERAL)
         panel.set_title(f"{column}: mean absolute error {error:.4g} over the {steps - label_len} forecast steps",
-                        fontsize=9, loc="left")
+                        fontsize=9, loc="left", **LITERAL)
         _date_labels(panel, dates)
     panels[0].legend(loc="upper left", fontsize=8, ncols=3)
     if title:
-        figure.suptitle(title, fontsize=11)
+        figure.suptitle(title, fontsize=11, **LITERAL)
     return figure
 
 
@@ -194,7 +198,7 @@ def training_figure(history: Sequence[dict], *, best_epoch: int | None = None, l
             losses.plot(epochs, values, marker="o", color=colour, label=label)
     if best_epoch:
         losses.axvline(best_epoch, color="#555555", ls="--", lw=1, label=f"best epoch {best_epoch} (saved weights)")
-    losses.set_ylabel(f"{loss} loss (scaled units)")
+    losses.set_ylabel(f"{loss} loss (scaled units)", **LITERAL)
     losses.set_title("training curves", fontsize=10)
     losses.legend(fontsize=8)
     losses.grid(alpha=0.3)
