@@ -24,7 +24,7 @@ from torch import nn
 from informer import distributed, rundir, safeio
 from informer.batches import unwrap
 from informer.config import TRAIN_DEFAULTS, RunConfig, TrainConfig, replace
-from informer.data.loading import FrequencyMismatch, TimeSeries, load_series
+from informer.data.loading import FrequencyMismatch, TimeSeries, load_series, printable
 from informer.data.pipeline import PreparedData, fingerprint_change, prepare_for, target_columns
 from informer.data.scaling import Scaler
 from informer.distributed import SINGLE, Distributed
@@ -496,7 +496,7 @@ def _train_repetitions(config: RunConfig, data: PreparedData, device: torch.devi
     log.info(
         "data %s: %d rows, %d column%s, freq %s, target %s; windows %s",
         series.source, len(series), len(series.columns), "s" * (len(series.columns) != 1), series.freq,
-        series.target, data.window_counts(),
+        printable(series.target), data.window_counts(),
     )  # fmt: skip
     repetitions: list[Run] = []
     for repetition in range(config.train.itr):
