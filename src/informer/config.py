@@ -18,6 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from informer import safeio
 from informer.errors import ConfigError
 
 FEATURE_MODES = ("M", "S", "MS")
@@ -242,8 +243,11 @@ class TrainConfig:
         _one_of("train", "lradj", self.lradj, LR_SCHEDULES)
         _one_of("train", "loss", self.loss, LOSSES)
         _one_of("train", "device", self.device, DEVICES)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"train.seed must be a non-negative integer, got {self.seed!r}")
+        # Seeds are used up to seed + itr - 1 (and offset per process); 32 bits leave room in torch's 64.
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
+            raise ConfigError(f"train.seed must be an integer from 0 to {2**32 - 1}, got {self.seed!r}")
+        if self.seed + self.itr > 2**32:
+            raise ConfigError(f"train.seed + train.itr - 1 must be at most {2**32 - 1}: lower `seed` or `itr`")
         if self.linear_lr is not None and not self.linear_lr > 0:
             raise ConfigError(f"train.linear_lr must be a positive number, got {self.linear_lr!r}")
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
@@ -364,14 +368,26 @@ def _build(kind, values: dict, where: str):
 
 
 def load_toml(path: str | Path) -> dict:
-    """Read a TOML config file into nested dicts (validated later by RunConfig.from_dict)."""
+    """Read a TOML config file into nested dicts (validated later by RunConfig.from_dict): a
+    regular file of at most :data:`~informer.safeio.CONFIG_LIMIT` bytes, UTF-8, nested at most
+    :data:`~informer.safeio.NESTING_LIMIT` levels.
+
+    Raises:
+        ConfigError: naming the file when it is missing, not a regular file, too large or not TOML.
+    """
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        payload = tomllib.loads(safeio.read_text(path, limit=safeio.CONFIG_LIMIT, kind="TOML", error=ConfigError))
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config file: {error.strerror or error}") from error
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from error
+    except RecursionError:
+        payload = None
+    except ValueError as error:  # TOMLDecodeError, and integers of more than 4300 digits
+        if isinstance(error, ConfigError):
+            raise
+        raise ConfigError(f"{path}: invalid TOML: {str(error).splitlines()[0] if str(error) else error}") from error
+    if payload is None or safeio.too_deep(payload):
+        raise ConfigError(f"{path}: invalid TOML: nested more than {safeio.NESTING_LIMIT} levels deep")
+    return payload
 
 
 def apply_overrides(payload: dict, assignments: list[str]) -> dict:

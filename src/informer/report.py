@@ -21,6 +21,7 @@ import base64
 import html
 import io
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,9 +41,12 @@ from informer.data.splits import SPLIT_NAMES
 from informer.errors import InformerError
 from informer.explain import Stage, trace
 from informer.run import Run
-from informer.rundir import atomic_write, read_config, read_json, write_text
+from informer.rundir import RunDirectoryError, atomic_write, read_config, read_json, write_text
+
+log = logging.getLogger(__name__)
 
 BASELINE_KINDS = ("repeat", "linear")
+MAX_SIBLINGS = 200  # sibling runs read for baselines: a folder of thousands is not read whole
 TRACE_BATCH = 32  # windows in the traced batch, as `informer explain` shows it
 METRIC_NAMES = ("mse", "mae", "rmse")
 
@@ -130,26 +134,55 @@ def _traced(run: Run, data: PreparedData, first: int, size: int, *, keep_tensors
 
 def find_baselines(path: Path | None, run: Run) -> list[Baseline]:
     """Repeat and linear runs beside ``path`` (same parent folder) on the same data, columns and
-    lengths, with their test metrics; unreadable directories are passed over."""
-    if path is None or not path.parent.is_dir():
+    lengths, with their test metrics.
+
+    Best effort: a neighbour never stops a report. Their files are read within the bounds of
+    :mod:`informer.safeio` (no pipes or devices, limited size and nesting); a sibling that cannot
+    be read is skipped with a warning, and at most :data:`MAX_SIBLINGS` siblings with metrics are read.
+    """
+    if path is None:
         return []
-    mine = run.config.data
-    keys = ("features", "seq_len", "label_len", "pred_len", "split", "fill")
-    found = []
-    for sibling in sorted(path.parent.iterdir()):
-        if sibling.resolve() == path.resolve() or not (sibling / "metrics.json").is_file():
-            continue
+    try:
+        here = os.path.realpath(path)
+        siblings = sorted(path.parent.iterdir()) if path.parent.is_dir() else []
+    except OSError as error:
+        log.warning("%s: not searched for baseline runs (%s)", path.parent, error.strerror or error)
+        return []
+    found, examined = [], 0
+    for sibling in siblings:
         try:
-            info = read_config(sibling)
-            metrics = read_json(sibling / "metrics.json")
-        except InformerError:
+            if os.path.realpath(sibling) == here or not sibling.is_dir() or not (sibling / "metrics.json").exists():
+                continue
+            if examined == MAX_SIBLINGS:
+                log.warning("%s: more than %d runs in the folder; baselines searched among the first %d only",
+                            path.parent, MAX_SIBLINGS, MAX_SIBLINGS)
+                break
+            examined += 1
+            baseline = _baseline(sibling, run)
+        except (OSError, ValueError) as error:  # InformerError is a ValueError; a NUL in a path too
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            log.warning("%s: skipped as a baseline run (%s)", sibling, reason.splitlines()[0] if reason else error)
             continue
-        theirs = info.config.data
-        if (info.kind in BASELINE_KINDS and _same_data(mine.data, theirs.data)
-                and all(getattr(mine, key) == getattr(theirs, key) for key in keys)
-                and info.columns == run.columns and info.target == run.target and "mse" in metrics):
-            found.append(Baseline(sibling.name, info.kind, metrics))
+        if baseline is not None:
+            found.append(baseline)
     return found
+
+
+def _baseline(sibling: Path, run: Run) -> Baseline | None:
+    """``sibling`` as a baseline of ``run``, or None when it is not one (another kind, data or lengths).
+
+    Raises:
+        RunDirectoryError: when its config.json or metrics.json cannot be read.
+    """
+    info = read_config(sibling)
+    metrics = read_json(sibling / "metrics.json")
+    mine, theirs = run.config.data, info.config.data
+    keys = ("features", "seq_len", "label_len", "pred_len", "split", "fill")
+    if (info.kind in BASELINE_KINDS and _same_data(mine.data, theirs.data)
+            and all(getattr(mine, key) == getattr(theirs, key) for key in keys)
+            and info.columns == run.columns and info.target == run.target and "mse" in metrics):
+        return Baseline(sibling.name, info.kind, metrics)
+    return None
 
 
 def _same_data(one: str, other: str) -> bool:
@@ -157,8 +190,13 @@ def _same_data(one: str, other: str) -> bool:
         return True
     try:
         return os.path.samefile(one, other)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in a path
         return False
+
+
+def _number(value: Any) -> int | float | None:
+    """``value`` if it is a number (metrics.json is only informative: anything else shows as blank)."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _summary(run: Run, data: PreparedData) -> tuple[list[tuple[str, str]], list[dict], list[dict]]:
@@ -233,8 +271,9 @@ def build_report(run: Run, *, windows: Sequence[int] = (0,), columns: Sequence[s
         report.captions[f"forecast_window{window}"] = (f"Test window {window}: the forecast (original units) "
                                                        "after the label_len known steps, against the truth.")
     if run.history:
-        report.figures["training"] = plots.training_figure(run.history, best_epoch=run.metrics.get("best_epoch"),
-                                                           loss=c.train.loss)
+        best = run.metrics.get("best_epoch")
+        best = best if isinstance(best, int) and not isinstance(best, bool) else None
+        report.figures["training"] = plots.training_figure(run.history, best_epoch=best, loss=c.train.loss)
         report.captions["training"] = "Loss per epoch on the train, validation and test splits; learning rate below."
     else:
         report.skipped["training"] = f"the {kind} model does not train: there are no epochs to plot"
@@ -324,11 +363,12 @@ def _table(rows: list[dict[str, Any]], *, table_id: str | None = None) -> str:
 def _metrics_row(name: str, kind: str, metrics: dict[str, Any], *, this: bool = False) -> dict[str, Any]:
     row: dict[str, Any] = {"run": name, "model": kind}
     for key in METRIC_NAMES:
-        row[f"{key} (scaled)"] = metrics.get(key)
-    original = metrics.get("original_units") or {}
+        row[f"{key} (scaled)"] = _number(metrics.get(key))
+    original = metrics.get("original_units")
+    original = original if isinstance(original, dict) else {}
     for key in ("mse", "mae"):
-        row[f"{key} (original units)"] = original.get(key)
-    row["epochs"] = metrics.get("epochs")
+        row[f"{key} (original units)"] = _number(original.get(key))
+    row["epochs"] = _number(metrics.get("epochs"))
     row["_class"] = "this" if this else ""
     return row
 
@@ -338,9 +378,11 @@ def _metrics_rows(report: Report) -> list[dict[str, Any]]:
     name = run.path.name if run.path is not None else "this run"
     kind = unwrap(run.model).kind
     rows = [_metrics_row(f"{name} (this run)", kind, run.metrics, this=True)]
-    if "mean" in run.metrics:
-        repeated = {**run.metrics["mean"], "epochs": None}
-        rows.append(_metrics_row(f"{name}: mean of {len(run.metrics.get('runs', []))} seeds", kind, repeated))
+    mean, runs = run.metrics.get("mean"), run.metrics.get("runs")
+    if isinstance(mean, dict):
+        repeated = {**mean, "epochs": None}
+        count = len(runs) if isinstance(runs, list) else "?"
+        rows.append(_metrics_row(f"{name}: mean of {count} seeds", kind, repeated))
     rows += [_metrics_row(b.name, b.kind, b.metrics) for b in report.baselines]
     return rows
 
@@ -422,7 +464,12 @@ def write_report(run: Run, directory: Path, *, image_dir: Path | None = None, wi
 
     Raises:
         InformerError: for bad choices (window, column) or data that cannot be read.
+        RunDirectoryError: when ``image_dir`` is a symbolic link: figures are never written
+            through one (a link planted in a run directory would send them anywhere).
     """
+    if image_dir is not None and Path(image_dir).is_symlink():
+        raise RunDirectoryError(f"{image_dir}: a symbolic link (to {os.path.realpath(image_dir)}); figures are "
+                                "never written through links: remove it, or write the figures elsewhere (`out`)")
     built = build_report(run, windows=windows, columns=columns)
     images = {name: png_bytes(figure) for name, figure in built.figures.items()}
     written = []

@@ -66,14 +66,20 @@ def read_bytes(path: str | Path, *, limit: int, error: type[InformerError] = Inf
             status = os.fstat(descriptor)
             _refuse_special(path, status.st_mode, error)  # replaced by a pipe since the first look
             if status.st_size > limit:
-                raise error(f"{path}: too large ({status.st_size / MIB:.1f} MiB; a file of this kind may have "
-                            f"at most {limit // MIB} MiB)")
-            data = handle.read(limit + 1)
+                raise error(f"{path}: too large ({_size(status.st_size)}; a file of this kind may have at most "
+                            f"{_size(limit)})")
+            data = handle.read(status.st_size + 1)  # one more byte: notice a file that grows as we read
+            if len(data) > status.st_size:
+                data += handle.read(limit + 1 - len(data))
         except OSError as failure:
             raise error(f"{path}: cannot read ({failure.strerror or failure})") from None
     if len(data) > limit:  # it grew while we read
-        raise error(f"{path}: too large (a file of this kind may have at most {limit // MIB} MiB)")
+        raise error(f"{path}: too large (a file of this kind may have at most {_size(limit)})")
     return data
+
+
+def _size(count: int) -> str:
+    return f"{count / MIB:.1f} MiB" if count >= MIB else f"{count} bytes"
 
 
 def read_text(path: str | Path, *, limit: int, kind: str, error: type[InformerError] = InformerError) -> str:
@@ -110,9 +116,8 @@ def parse_json(text: str, *, where: str | Path, error: type[InformerError] = Inf
     """
     try:
         value = json.loads(text)
-    except RecursionError:
-        value = None
-        deep = True
+    except RecursionError:  # nested past Python's stack
+        value, deep = None, True
     except ValueError as failure:  # JSONDecodeError, and integers of more than 4300 digits
         detail = str(failure).splitlines()[0][:200] if str(failure) else type(failure).__name__
         raise error(f"{where}: unreadable or not valid JSON ({detail})") from None

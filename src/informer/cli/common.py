@@ -80,7 +80,7 @@ def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(handler=handler, command_parser=parser)
-    parser.add_argument("--threads", type=positive_int, metavar="N",
+    parser.add_argument("--threads", type=thread_count, metavar="N",
                         help="torch threads (default: the cores this process may use, shared among torchrun's "
                              "processes; use 1 for each of several runs side by side)")
     return parser
@@ -108,6 +108,20 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+# More than any machine's cores, fewer than would exhaust memory: OpenMP allocates per thread
+# before any work (--threads 1000000000 asks it for 200 GB and aborts the process).
+MAX_THREADS = 1024
+
+
+def thread_count(text: str) -> int:
+    """``--threads``: a positive integer up to :data:`MAX_THREADS`."""
+    value = positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_THREADS} threads (use the number of cores), "
+                                         f"got {value}")
     return value
 
 

@@ -8,6 +8,7 @@ of 1, so it maps to zeros instead of NaN or inf.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,14 +38,38 @@ class Scaler:
 
     @classmethod
     def from_dict(cls, payload: dict) -> "Scaler":
-        columns = tuple(str(c) for c in payload["columns"])
+        """The scaler :meth:`to_dict` wrote: ``columns`` (names), ``mean`` and ``std`` (numbers), one per column.
+
+        Raises:
+            DataError: when a field is missing, null or of another type, the lengths differ, or a
+                statistic is not finite (a std not positive).
+        """
+        if not isinstance(payload, dict):
+            raise DataError(f"scaler: expected a table of columns, mean and std, got {type(payload).__name__}")
+        missing = [key for key in ("columns", "mean", "std") if key not in payload]
+        if missing:
+            raise DataError(f"scaler: {', '.join(missing)} missing")
+        columns = payload["columns"]
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise DataError(f"scaler: columns must be a list of column names, got {_shown(columns)}")
+        for key in ("mean", "std"):
+            values = payload[key]
+            if not isinstance(values, list) or not all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
+                raise DataError(f"scaler: {key} must be a list of numbers, got {_shown(values)}")
         mean = np.asarray(payload["mean"], dtype=np.float64)
         std = np.asarray(payload["std"], dtype=np.float64)
-        if not (len(columns) == mean.shape[0] == std.shape[0]) or mean.ndim != 1 or std.ndim != 1:
-            raise ValueError("scaler: columns, mean and std must have the same length")
+        if not len(columns) == mean.shape[0] == std.shape[0]:
+            raise DataError("scaler: columns, mean and std must have the same length")
         if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()):
-            raise ValueError("scaler: mean and std must be finite and std positive")
-        return cls(columns, mean, std)
+            raise DataError("scaler: mean and std must be finite and std positive")
+        return cls(tuple(columns), mean, std)
+
+
+def _shown(value: object) -> str:
+    """A value as scaler.json spells it (null, true, [1, "a"]), at most 60 characters."""
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def fit_scaler(values: np.ndarray, columns: list[str] | tuple[str, ...]) -> Scaler:

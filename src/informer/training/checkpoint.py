@@ -16,6 +16,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from informer import safeio
 from informer.errors import InformerError
 
 STATE_FORMAT = 1
@@ -79,11 +80,14 @@ def save_state(path: Path, state: TrainingState) -> None:
 
 
 def load_state(path: Path) -> TrainingState:
-    """Read a state written by :func:`save_state`.
+    """Read a state written by :func:`save_state`: a file of the run directory (a link out of it
+    is refused), its metadata checked field by field.
 
     Raises:
-        CheckpointError: if the file is missing, truncated or not a resume state.
+        CheckpointError: if the file is missing, truncated, not a resume state, or its metadata
+            lacks a field or holds one of another type.
     """
+    safeio.check_inside(path, path.parent, error=CheckpointError)
     if not path.is_file():
         raise CheckpointError(
             f"{path}: no resume state (the run finished, or stopped before its first epoch ended)"
@@ -92,33 +96,85 @@ def load_state(path: Path) -> TrainingState:
         tensors = load_file(str(path))
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
-        info = json.loads(metadata["state"])
+        info = safeio.parse_json(metadata["state"], where=f"{path}: corrupt resume state: its metadata",
+                                error=CheckpointError)
         if metadata.get("format") != str(STATE_FORMAT):
             raise CheckpointError(f"{path}: unknown resume state format {metadata.get('format')!r}")
     except CheckpointError:
         raise
     except (SafetensorError, OSError, KeyError, ValueError) as error:
         raise CheckpointError(f"{path}: corrupt resume state ({str(error).splitlines()[0] if str(error) else error})") from error
+    try:
+        return _state(info, tensors)
+    except (KeyError, TypeError, ValueError) as error:
+        reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+        raise CheckpointError(f"{path}: corrupt resume state (its metadata: {reason})") from error
+
+
+# What each table of the metadata holds: the fields of EpochRecord and of EarlyStopping's state.
+EPOCH_FIELDS = frozenset({"epoch", "train_loss", "val_loss", "test_loss", "lr", "seconds"})
+STOPPER_FIELDS = frozenset({"patience", "best", "best_epoch", "bad_epochs"})
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _table(value: object, name: str, fields: frozenset[str] | None = None) -> dict:
+    """``value`` if it is a table (with exactly ``fields``, each a number, when given)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a table, got {type(value).__name__}")
+    if fields is not None and (set(value) != fields or not all(_number(v) or v is None for v in value.values())):
+        raise TypeError(f"{name} must hold the numbers {', '.join(sorted(fields))}")
+    return value
+
+
+def _integer(value: object, name: str, *, least: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise TypeError(f"{name} must be an integer of at least {least}, got {value!r}")
+    return value
+
+
+def _state(info: object, tensors: dict[str, torch.Tensor]) -> TrainingState:
+    """The state from the parsed metadata ``info`` and the file's tensors.
+
+    Raises:
+        KeyError, TypeError, ValueError: for a missing field, or one of another type or shape.
+    """
+    info = _table(info, "state")
 
     def section(prefix: str) -> dict[str, torch.Tensor]:
         return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
+    history = info["history"]
+    if not isinstance(history, list):
+        raise TypeError(f"history must be a list, got {type(history).__name__}")
+    for row in history:
+        _table(row, "each history row", EPOCH_FIELDS)
+    stopper = _table(info["stopper"], "stopper", STOPPER_FIELDS)
+    param_groups = info["param_groups"]
+    if not isinstance(param_groups, list) or not all(
+            isinstance(group, dict) and isinstance(group.get("params"), list) for group in param_groups):
+        raise TypeError("param_groups must be a list of tables with params")
     optimizer_state: dict[int, dict] = {}
     for name, value in section("optimizer.").items():
         index, key = name.split(".", 1)
         optimizer_state.setdefault(int(index), {})[key] = value
-    for index, values in info["optimizer_scalars"].items():
-        optimizer_state.setdefault(int(index), {}).update(values)
+    for index, values in _table(info["optimizer_scalars"], "optimizer_scalars").items():
+        optimizer_state.setdefault(int(index), {}).update(_table(values, "optimizer_scalars"))
+    train_seconds = info["train_seconds"]
+    if not _number(train_seconds):
+        raise TypeError(f"train_seconds must be a number, got {train_seconds!r}")
     return TrainingState(
-        epoch=int(info["epoch"]),
+        epoch=_integer(info["epoch"], "epoch"),
         model=section("model."),
         best_model=section("best."),
-        optimizer={"state": optimizer_state, "param_groups": info["param_groups"]},
-        stopper=info["stopper"],
-        history=info["history"],
+        optimizer={"state": optimizer_state, "param_groups": param_groups},
+        stopper=stopper,
+        history=history,
         rng=section("rng."),
-        best_epoch=int(info["best_epoch"]),
-        train_seconds=float(info["train_seconds"]),
-        grad_scaler=info.get("grad_scaler", {}),
-        world_size=int(info.get("world_size", 1)),
+        best_epoch=_integer(info["best_epoch"], "best_epoch"),
+        train_seconds=float(train_seconds),
+        grad_scaler=_table(info.get("grad_scaler", {}), "grad_scaler"),
+        world_size=_integer(info.get("world_size", 1), "world_size", least=1),
     )
