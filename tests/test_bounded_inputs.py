@@ -402,3 +402,36 @@ def test_read_json_refuses_what_is_no_object(tmp_path):
     (tmp_path / "metrics.json").write_text("[]")
     with pytest.raises(RunDirectoryError, match="not a JSON object"):
         read_json(tmp_path / "metrics.json")
+
+
+def test_a_set_value_too_long_to_read_is_taken_as_text_and_refused_in_one_line(capsys):
+    from informer.cli import main
+
+    code = main(["train", "--set", "train.seed=" + "9" * 5000])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_threads_and_workers_are_bounded():
+    import pytest as _pytest
+
+    from informer.config import TrainConfig
+    from informer.errors import ConfigError
+    from informer.threads import configure_threads
+
+    with _pytest.raises(ConfigError, match="threads must be from 1 to"):
+        configure_threads(10**9)
+    with _pytest.raises(ConfigError, match="num_workers must be an integer from 0 to"):
+        TrainConfig(num_workers=10**6)
+
+
+def test_a_link_planted_under_the_temporary_name_is_not_written_through(tmp_path):
+    import os
+
+    from informer import rundir
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    os.symlink(victim, tmp_path / f".out.json.{os.getpid()}.tmp")
+    rundir.write_json(tmp_path / "out.json", {"a": 1})
+    assert victim.read_text() == "precious" and (tmp_path / "out.json").read_text().startswith("{")

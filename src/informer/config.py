@@ -208,6 +208,8 @@ class ModelConfig:
 
 
 LOSSES = ("mse", "mae", "huber")
+MAX_WORKERS = 256  # data-loading processes; more only exhausts the machine
+MAX_THREADS = 1024  # torch threads; OpenMP aborts the process far above any real core count
 LR_SCHEDULES = ("type1", "type2", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 # What a run asks to compute in (informer.precision resolves auto and on for the device).
@@ -250,8 +252,8 @@ class TrainConfig:
             raise ConfigError(f"train.seed + train.itr - 1 must be at most {2**32 - 1}: lower `seed` or `itr`")
         if self.linear_lr is not None and not self.linear_lr > 0:
             raise ConfigError(f"train.linear_lr must be a positive number, got {self.linear_lr!r}")
-        if not isinstance(self.num_workers, int) or self.num_workers < 0:
-            raise ConfigError(f"train.num_workers must be a non-negative integer, got {self.num_workers!r}")
+        if not isinstance(self.num_workers, int) or not 0 <= self.num_workers <= MAX_WORKERS:
+            raise ConfigError(f"train.num_workers must be an integer from 0 to {MAX_WORKERS}, got {self.num_workers!r}")
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,7 @@ def apply_overrides(payload: dict, assignments: list[str]) -> dict:
             raise ConfigError(f"override {assignment!r}: unknown key {name.strip()!r} in [{section}]{hint}")
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError):  # ValueError: an integer too long to read
             value = text.strip()
         result.setdefault(section, {})[name.strip()] = value
     return result

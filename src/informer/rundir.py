@@ -61,6 +61,8 @@ def atomic_write(target: str | Path, write: Callable[[Path], object], *, make_pa
         raise RunDirectoryError(f"{target}: is a directory; give a file name")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
+        if tmp.is_symlink():  # a link planted under the temporary name must not be written through
+            tmp.unlink()
         if make_parents:
             target.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)

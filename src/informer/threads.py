@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 
+from informer.config import MAX_THREADS
+from informer.errors import ConfigError
+
 
 def available_cores() -> int:
     """The cores this process may run on (its scheduler affinity), shared among the processes
@@ -26,6 +29,8 @@ def configure_threads(threads: int | None) -> int:
     else the cores this process may use."""
     import torch
 
+    if threads is not None and not 0 < threads <= MAX_THREADS:
+        raise ConfigError(f"threads must be from 1 to {MAX_THREADS}, got {threads!r}")
     count = threads or (torch.get_num_threads() if os.environ.get("OMP_NUM_THREADS") else available_cores())
     torch.set_num_threads(count)
     return count

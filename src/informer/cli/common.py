@@ -33,6 +33,7 @@ from informer.config import (
     LAZY_DECODERS,
     LOSSES,
     LR_SCHEDULES,
+    MAX_THREADS,
     MODEL_KINDS,
     NORMS,
     PRESETS,
@@ -113,7 +114,6 @@ def positive_int(text: str) -> int:
 
 # More than any machine's cores, fewer than would exhaust memory: OpenMP allocates per thread
 # before any work (--threads 1000000000 asks it for 200 GB and aborts the process).
-MAX_THREADS = 1024
 
 
 def thread_count(text: str) -> int:
