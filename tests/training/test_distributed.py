@@ -128,7 +128,8 @@ def test_resume_state_records_the_number_of_processes(tmp_path):
     from informer.training.checkpoint import TrainingState
 
     state = TrainingState(epoch=1, model={"w": torch.ones(2)}, best_model={"w": torch.ones(2)},
-                          optimizer={"state": {}, "param_groups": []}, stopper={"patience": 3}, history=[],
+                          optimizer={"state": {}, "param_groups": []},
+                          stopper={"patience": 3, "bad_epochs": 0, "best": 1.0, "best_epoch": 1}, history=[],
                           rng={"torch": torch.get_rng_state()}, world_size=2)
     save_state(tmp_path / "state.safetensors", state)
     assert load_state(tmp_path / "state.safetensors").world_size == 2
