@@ -130,3 +130,25 @@ def test_a_real_file_size_limit_gives_one_line_and_loses_nothing(tmp_path):
     lines = [line for line in result.stderr.splitlines() if "cannot write" in line]
     assert len(lines) == 1 and "safetensors" in lines[0], result.stderr
     assert not (tmp_path / "run").exists() or not list((tmp_path / "run").glob(".*.tmp"))
+
+
+def test_a_full_disk_at_the_training_log_costs_the_log_not_the_run(tmp_path, monkeypatch, capsys):
+    import informer.run as run_module
+
+    class FullStream:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def flush(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(run_module._RunLog, "_open", lambda self: FullStream())
+    synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
+    code = main(["train", "--data", str(tmp_path / "d.csv"), *TINY, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err and "Logging error" not in err
+    assert sum("train.log: cannot write (No space left on device)" in line for line in err.splitlines()) == 1
+    assert informer.load_run(tmp_path / "run").metrics["mse"] > 0

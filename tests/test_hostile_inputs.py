@@ -78,3 +78,24 @@ def test_forecast_refuses_data_at_another_frequency(hourly_run, tmp_path, capsys
     assert main(["forecast", str(hourly_run / "run"), "--data", str(hourly_run / "hourly.csv"), "--out",
                  str(out)]) == 0
     assert out.read_text().splitlines()[1].startswith("2021-01-06 00:00:00,")
+
+
+def test_a_data_file_that_is_a_named_pipe_is_refused_without_waiting(tmp_path, capsys):
+    import os
+    import threading
+
+    from informer.cli import main
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    result = {}
+    worker = threading.Thread(target=lambda: result.setdefault("code", main(
+        ["train", "--data", str(tmp_path / "pipe.csv"), "--model", "repeat", "--seq-len", "24", "--label-len",
+         "12", "--pred-len", "6"])), daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():  # unblock the reader before failing, so the suite does not hang
+        with open(tmp_path / "pipe.csv", "w"):
+            pass
+        worker.join(5)
+    assert result.get("code") == 2
+    assert "not a regular file" in capsys.readouterr().err

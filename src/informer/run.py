@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -443,7 +444,7 @@ def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, devi
     level = logger.level
     if path is not None:
         try:
-            handler = logging.FileHandler(path / rundir.LOG_FILE, encoding="utf-8")
+            handler = _RunLog(path / rundir.LOG_FILE, encoding="utf-8")
         except OSError as error:
             raise RunDirectoryError(f"{path / rundir.LOG_FILE}: cannot write ({error.strerror or error})") from error
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -482,6 +483,26 @@ def _train_logged(path: Path | None, config: RunConfig, data: PreparedData, devi
             logger.removeHandler(handler)
             _close(handler)
         logger.setLevel(level)
+
+
+class _RunLog(logging.FileHandler):
+    """The run's ``train.log``. A write that fails (a full disk) ends the log, not the training,
+    with one warning instead of logging's traceback per record: the files that matter (the resume
+    state, the weights) say so themselves, in one line, if they cannot be written either."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        reason = sys.exc_info()[1]
+        detail = getattr(reason, "strerror", None) or reason or "write failed"
+        log.warning("%s: cannot write (%s); the run goes on without its log", self.baseFilename, detail)
 
 
 def _close(handler: logging.Handler | None) -> None:

@@ -95,6 +95,8 @@ def resolve_source(data: str) -> _Source:
         raise DataError(f"{data}: no such file, and not a bundled dataset ({names})")
     if path.is_dir():
         raise DataError(f"{data}: is a directory, expected a CSV or Parquet file")
+    if not path.is_file():  # a named pipe or a device: reading one can block for ever
+        raise DataError(f"{data}: is not a regular file (a pipe or a device?); give a CSV or Parquet file")
     return _Source(path, str(data), None, parquet=path.suffix.lower() in PARQUET_SUFFIXES)
 
 
