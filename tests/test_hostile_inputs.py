@@ -99,3 +99,12 @@ def test_a_data_file_that_is_a_named_pipe_is_refused_without_waiting(tmp_path, c
         worker.join(5)
     assert result.get("code") == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_data_at_another_frequency(hourly_run, tmp_path, capsys):
+    quarter_hours = tmp_path / "quarter.csv"
+    synthetic_frame(600, 2, freq="15min").to_csv(quarter_hours, index=False)
+    err = refused(["evaluate", str(hourly_run / "run"), "--data", str(quarter_hours)], capsys)
+    assert "quarter.csv: its timestamps step by 15min, but the run was trained on h data" in err
+    assert "metrics would measure windows of another length in time" in err
+    assert main(["evaluate", str(hourly_run / "run"), "--data", str(hourly_run / "hourly.csv")]) == 0

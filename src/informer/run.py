@@ -113,9 +113,15 @@ class Run:
             return read(replace(c, freq=None, time_freq=c.time_freq or self.freq))
 
     def evaluate(self, split: str = "test", data: str | None = None) -> dict:
-        """Metrics over every window of ``split`` (``val`` or ``test``) of the run's data or ``data``."""
+        """Metrics over every window of ``split`` (``val`` or ``test``) of the run's data or ``data``.
+
+        Raises:
+            DataError: when ``data`` steps at another frequency than the data the run trained on.
+        """
         prepared = self._pinned(data, lambda config: prepare_for(self.config, data=config, scaler=self.scaler,
                                                                  require=(split,)))
+        if data is not None:
+            self._refuse_other_step(prepared.series, "its metrics would measure windows of another length in time")
         _check_frequency(prepared.series, self.freq)
         return _evaluate(self, prepared, split)
 
@@ -134,10 +140,8 @@ class Run:
                 on (its forecast would be dated at a step the model never learned).
         """
         series = data if isinstance(data, TimeSeries) else self._pinned(data, load_series)
-        if data is not None and to_offset(series.freq) != to_offset(self.freq) and not self._trained_at(series.freq):
-            raise DataError(f"{series.source}: its timestamps step by {series.freq}, but the run was trained on "
-                            f"{self.freq} data, so its forecast would be dated every {series.freq}; forecast from "
-                            f"data at the run's frequency (resample it to {self.freq}) or train a run on this data")
+        if data is not None:
+            self._refuse_other_step(series, f"its forecast would be dated every {series.freq}")
         if not isinstance(data, TimeSeries):
             _check_frequency(series, self.freq)
         c = self.config
@@ -155,6 +159,17 @@ class Run:
             date_col=c.data.date_col,
             amp=c.train.amp,
         )
+
+    def _refuse_other_step(self, series: TimeSeries, consequence: str) -> None:
+        """Refuse data stepping at another frequency than the run's (unless the run's own data did).
+
+        Raises:
+            DataError: naming the data, the two steps, ``consequence`` and the ways on.
+        """
+        if to_offset(series.freq) != to_offset(self.freq) and not self._trained_at(series.freq):
+            raise DataError(f"{series.source}: its timestamps step by {series.freq}, but the run was trained on "
+                            f"{self.freq} data, so {consequence}; use data at the run's frequency (resample it to "
+                            f"{self.freq}) or train a run on this data")
 
     def _trained_at(self, freq: str) -> bool:
         """Whether the run's own data steps by ``freq``: so it does for runs that recorded a
