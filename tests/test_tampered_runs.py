@@ -65,3 +65,21 @@ def test_the_checksum_covers_the_data_settings_that_change_a_forecast(trained, t
     (copy / "config.json").write_text(json.dumps(saved))
     with pytest.raises(RunDirectoryError, match="edited after training"):
         load_run(copy)
+
+
+def test_weights_without_a_checksum_load_only_when_asked(trained, tmp_path, capsys):
+    from safetensors.torch import load_file, save_file
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for item in trained.iterdir():
+        if item.is_file():
+            (copy / item.name).write_bytes(item.read_bytes())
+    save_file(load_file(str(copy / "model.safetensors")), str(copy / "model.safetensors"))  # no metadata
+    with pytest.raises(RunDirectoryError, match="carries no checksum"):
+        load_run(copy)
+    assert main(["evaluate", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "--unchecked-weights" in err and "Traceback" not in err
+    assert load_run(copy, unchecked_weights=True).evaluate()["mse"] == pytest.approx(load_run(trained).metrics["mse"])
+    assert main(["evaluate", str(copy), "--unchecked-weights"]) == 0

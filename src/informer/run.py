@@ -640,8 +640,12 @@ def _check_settings_against_weights(path: Path, info: RunInfo) -> None:
                                 f"{differ[0]}); edited after training?")
 
 
-def load_run(path: str | Path, *, device: str = "cpu") -> Run:
+def load_run(path: str | Path, *, device: str = "cpu", unchecked_weights: bool = False) -> Run:
     """Rebuild a run (of any model kind) from its directory, with no unpickling.
+
+    Weights carry checksums of the settings they were saved with; weights without any (written
+    by hand or another program) load only with ``unchecked_weights``, since nothing then shows
+    that config.json still describes them.
 
     Raises:
         RunDirectoryError: for a missing, truncated or edited file, naming it.
@@ -681,6 +685,9 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RunDirectoryError(f"{weights}: corrupt or does not match config.json ({reason})") from error
     stored_digest, stored_run_digest = stored.get("settings_sha256"), stored.get("run_sha256")
+    if stored_digest is None and stored_run_digest is None and not unchecked_weights:
+        raise RunDirectoryError(f"{weights}: carries no checksum of the settings it was saved with, so nothing shows "
+                                "config.json describes it; if you trust it, load it with `unchecked_weights=True`")
     if (stored_digest is not None and stored_digest != info.digest()) or (
             stored_run_digest is not None and stored_run_digest != info.run_digest()):
         raise RunDirectoryError(

@@ -172,6 +172,13 @@ def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
 
+def add_unchecked_weights_argument(parser: argparse.ArgumentParser) -> None:
+    """``--unchecked-weights``, for the commands that load a run directory."""
+    parser.add_argument("--unchecked-weights", action="store_true",
+                        help="load weights that carry no checksum of their settings (written by hand or "
+                             "another program), trusting config.json to describe them")
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, *, with_data: bool = True) -> None:
     """The data flags shared by every subcommand that reads a series."""
     d = DataConfig()

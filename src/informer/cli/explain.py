@@ -11,6 +11,7 @@ from informer.cli.common import (
     add_command,
     add_data_arguments,
     add_model_arguments,
+    add_unchecked_weights_argument,
     positive_int,
     run_config,
 )
@@ -29,7 +30,7 @@ def explained_batch(args: argparse.Namespace):
     if args.run_dir:
         from informer.run import load_run
 
-        run = load_run(args.run_dir)
+        run = load_run(args.run_dir, unchecked_weights=args.unchecked_weights)
         config, model, scaler = run.config, run.model, run.scaler
         data_config = replace(config.data, cols=run.columns, target=run.target, freq=run.freq)
         data = prepare_for(config, data=data_config, scaler=scaler, require=("test",))
@@ -78,6 +79,7 @@ def register(commands) -> None:
     parser = add_command(commands, "explain", cmd_explain)
     parser.add_argument("--run", dest="run_dir", metavar="RUN_DIR",
                         help="explain a trained run (its model, data and scaler) instead of the flags' model")
+    add_unchecked_weights_argument(parser)
     parser.add_argument("--batch-size", type=positive_int, default=32, help="windows in the batch (default: 32)")
     parser.add_argument("--window", type=int, default=0, help="first test window of the batch (default: 0)")
     parser.add_argument("--json", action="store_true", help="a list of {name, shape, meaning, ...} objects")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from informer.cli.common import add_command, column_list
+from informer.cli.common import add_command, add_unchecked_weights_argument, column_list
 from informer.errors import InformerError
 
 
@@ -59,7 +59,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from informer.run import load_run
 
     run_dir = Path(args.run_dir)
-    run = load_run(run_dir)
+    run = load_run(run_dir, unchecked_weights=args.unchecked_weights)
     image_dir = Path(args.out) if args.out else run_dir / "plots"
     *images, page = write_report(run, Path(args.out) if args.out else run_dir, image_dir=image_dir,
                                  windows=args.windows, columns=args.columns)
@@ -71,6 +71,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def register(commands) -> None:
     parser = add_command(commands, "plot", cmd_plot)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by informer train")
+    add_unchecked_weights_argument(parser)
     parser.add_argument("--windows", type=window_list, default=(0,),
                         help="test windows to forecast, comma-separated; the first is also drawn on the series "
                              "and traced (default: 0)")

@@ -16,6 +16,7 @@ from informer.cli.common import (
     add_data_arguments,
     add_model_arguments,
     add_train_arguments,
+    add_unchecked_weights_argument,
     flag_spellings,
     positive_int,
     run_config,
@@ -201,7 +202,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from informer.run import load_run
 
     configure_allocator(low_memory=False)
-    run = load_run(args.run_dir, device=args.device)
+    run = load_run(args.run_dir, device=args.device, unchecked_weights=args.unchecked_weights)
     metrics = run.evaluate(args.eval_split, data=args.data)
     if args.json:
         print(json.dumps(metrics, indent=2).replace("NaN", "null"))
@@ -249,7 +250,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.out != "-":
         _refuse_run_files(Path(args.out), Path(args.run_dir))
     configure_allocator(low_memory=False)
-    run = load_run(args.run_dir, device=args.device)
+    run = load_run(args.run_dir, device=args.device, unchecked_weights=args.unchecked_weights)
     frame = run.forecast(args.data, at=args.at)
     text = forecast_csv(frame, float_format=args.float_format)  # names that read as formulas get a '
     if args.out == "-":
@@ -293,6 +294,7 @@ def register(commands) -> None:
                           help="split to evaluate (default: test)")
     evaluate.add_argument("--data", help="another CSV/Parquet file with the run's columns (default: the run's data)")
     evaluate.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
+    add_unchecked_weights_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print JSON")
 
     forecast = add_command(commands, "forecast", cmd_forecast)
@@ -302,6 +304,7 @@ def register(commands) -> None:
                           help="forecast from this (last observed) timestamp instead of the end of the data")
     forecast.add_argument("--out", default="forecast.csv", help="output CSV, or - for stdout (default: forecast.csv)")
     forecast.add_argument("--device", choices=DEVICES, default="auto", help="device (default: auto)")
+    add_unchecked_weights_argument(forecast)
     forecast.add_argument("--float-format", type=_float_format, default=FLOAT_FORMAT,
                           help=f"printf-style format of the values (default: {FLOAT_FORMAT.replace('%', '%%')}: "
                                "the about 7 significant digits a float32 model computes; %%.17g for every digit)")
