@@ -1,9 +1,12 @@
 """A fuzzer for run directories: random edits of config.json, scaler.json, metrics.json,
 history.csv and the weights' header, then `evaluate` and `forecast` on the edited copy. Whatever
-the edit, the command ends with exit code 0 or 2 (one line), never a traceback, within a time and
+the edit, the command ends with exit code 0 or 2 (one line; 3 for a resumed training that diverges), never a traceback, within a time and
 memory budget, and writes nothing outside the run directory but the forecast file it was asked for.
 
-The default run tries a few dozen edits; `pytest -m slow` tries a thousand.
+An interrupted run (with its resume state, whose metadata is edited too) is fuzzed the same way
+under `train --resume`, and a finished one under `plot` now and then.
+
+The default run tries 40 edits; `pytest -m slow` tries a thousand (about six minutes here).
 """
 
 from __future__ import annotations
@@ -12,10 +15,15 @@ import json
 import math
 import random
 import resource
+import struct
 import time
 from pathlib import Path
 
 import pytest
+
+import informer
+import informer.training.loop as loop
+from informer.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 
 from helpers import synthetic_frame
 from informer.cli import main
@@ -35,7 +43,44 @@ def original(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     synthetic_frame(300, 2).to_csv(folder / "d.csv", index=False)
     assert main(["train", "--data", str(folder / "d.csv"), *TINY, "--out", str(folder / "run")]) == 0
+    _interrupted(folder / "d.csv", folder / "stopped")
     return folder
+
+
+def _interrupted(data: Path, out: Path) -> None:
+    """A run of two epochs stopped in its second: a resume state after the first."""
+    config = RunConfig(data=DataConfig(data=str(data), seq_len=24, label_len=12, pred_len=6),
+                       model=ModelConfig(d_model=16, n_heads=2, d_ff=32),
+                       train=TrainConfig(epochs=2, batch_size=16, patience=5))
+    real_step, calls = loop.train_step, {"n": 0}
+
+    def stopped_in_epoch_two(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > (int(300 * 0.7) - 24 - 6 + 1) // 16:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loop, "train_step", stopped_in_epoch_two)
+        with pytest.raises(KeyboardInterrupt):
+            informer.train(config, out=out)
+    assert (out / "resume.safetensors").exists()
+
+
+def _edit_metadata(data: bytes, rng: random.Random) -> bytes:
+    """A safetensors file with one entry of its metadata edited (as JSON where it is JSON)."""
+    try:
+        (length,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8:8 + length])
+        metadata = header["__metadata__"]
+        key = rng.choice(sorted(metadata))
+    except (ValueError, KeyError, IndexError, TypeError, struct.error, RecursionError):
+        return _edit_bytes(data, rng)
+    value = metadata[key]
+    edited = _edit_json(value, rng) if value.lstrip().startswith(("{", "[")) else rng.choice(ODD_VALUES)
+    metadata[key] = edited if isinstance(edited, str) else json.dumps(edited, allow_nan=True)
+    encoded = json.dumps(header).encode()
+    return struct.pack("<Q", len(encoded)) + encoded + data[8 + length:]
 
 
 def _paths(value, prefix=()):
@@ -83,9 +128,11 @@ def _edit_bytes(data: bytes, rng: random.Random) -> bytes:
 
 
 def _edit(run: Path, rng: random.Random) -> str:
-    name = rng.choice(FILES)
+    name = rng.choice([n for n in (*FILES, "resume.safetensors") if (run / n).exists()])
     path = run / name
-    if name.endswith(".json") and rng.random() < 0.7:
+    if name.endswith(".safetensors") and rng.random() < 0.6:
+        path.write_bytes(_edit_metadata(path.read_bytes(), rng))
+    elif name.endswith(".json") and rng.random() < 0.7:
         path.write_text(_edit_json(path.read_bytes().decode("utf-8", "replace"), rng))
     else:
         path.write_bytes(_edit_bytes(path.read_bytes(), rng))
@@ -105,16 +152,23 @@ def _fuzz(original: Path, tmp_path: Path, cases: int, seed: int, capsys) -> None
         folder = tmp_path / f"case{case}"
         folder.mkdir()
         run = folder / "run"
-        _copy(original / "run", run)
+        stopped = rng.random() < 0.2
+        _copy(original / ("stopped" if stopped else "run"), run)
         edited = [_edit(run, rng) for _ in range(rng.randint(1, 2))]
-        command = rng.choice([["evaluate", str(run)], ["forecast", str(run), "--out", str(folder / "f.csv")]])
+        if stopped:
+            command = ["train", "--resume", str(run), "--no-progress"]
+        elif rng.random() < 0.1:
+            command = ["plot", str(run)]
+        else:
+            command = rng.choice([["evaluate", str(run)], ["forecast", str(run), "--out", str(folder / "f.csv")]])
         before_memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.monotonic()
         code = main([*command, "--data", str(original / "d.csv")] if command[0] == "forecast" else command)
         seconds = time.monotonic() - start
         err = capsys.readouterr().err
         where = f"case {case} (seed {seed}, edited {edited}, {command[0]})"
-        assert code in (0, 2), f"{where}: exit code {code}: {err}"
+        # 3: a resumed training whose edited state (a learning rate of 1e308) diverges, stopped as documented
+        assert code in ((0, 2, 3) if stopped else (0, 2)), f"{where}: exit code {code}: {err}"
         assert "Traceback" not in err, f"{where}: {err}"
         if code == 2:
             assert len(err.strip().splitlines()) >= 1, where

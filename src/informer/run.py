@@ -380,7 +380,7 @@ def resume(path: str | Path, *, progress: bool = False, log_every: float | None 
     try:
         return _train_into(path if job.main else None, config, data, device, progress=progress,
                            log_every=log_every, resume_state=state, job=job, notes=notes)
-    except (RuntimeError, KeyError, ValueError) as error:
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as error:  # a state that does not fit
         if isinstance(error, InformerError) or (job.enabled and distributed.lost_contact(error)):
             raise
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
