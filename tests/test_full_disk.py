@@ -152,3 +152,16 @@ def test_a_full_disk_at_the_training_log_costs_the_log_not_the_run(tmp_path, mon
     assert code == 0 and "Traceback" not in err and "Logging error" not in err
     assert sum("train.log: cannot write (No space left on device)" in line for line in err.splitlines()) == 1
     assert informer.load_run(tmp_path / "run").metrics["mse"] > 0
+
+
+def test_a_full_disk_at_the_report_costs_the_report_not_the_run(tmp_path, monkeypatch, capsys):
+    synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
+    FullDisk(monkeypatch, "report.html")
+    code = main(["train", "--data", str(tmp_path / "d.csv"), *TINY, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err
+    assert sum("report.html not written" in line and "disk full" in line for line in err.splitlines()) == 1
+    assert not (tmp_path / "run" / "report.html").exists()
+    monkeypatch.undo()
+    assert informer.load_run(tmp_path / "run").evaluate()["mse"] > 0
+    assert main(["plot", str(tmp_path / "run")]) == 0  # the retry the warning names

@@ -108,3 +108,13 @@ def test_evaluate_refuses_data_at_another_frequency(hourly_run, tmp_path, capsys
     assert "quarter.csv: its timestamps step by 15min, but the run was trained on h data" in err
     assert "metrics would measure windows of another length in time" in err
     assert main(["evaluate", str(hourly_run / "run"), "--data", str(hourly_run / "hourly.csv")]) == 0
+
+
+def test_a_data_file_larger_than_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    import informer.data.loading as loading
+
+    path = tmp_path / "big.csv"
+    synthetic_frame(50, 2).to_csv(path, index=False)
+    monkeypatch.setattr(loading, "DATA_LIMIT", 100)  # bytes: the real limit is 4 GiB
+    with pytest.raises(DataError, match="more than the 0 MiB a data file may have"):
+        load_series(DataConfig(data=str(path)))

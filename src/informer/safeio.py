@@ -31,6 +31,7 @@ from informer.errors import InformerError
 MIB = 1024 * 1024
 CONFIG_LIMIT = 16 * MIB  # a TOML config, config.json, scaler.json, metrics.json: kilobytes when written by informer
 HISTORY_LIMIT = 64 * MIB  # history.csv: about 100 bytes per epoch
+DATA_LIMIT = 4 * 1024 * MIB  # a data file: pandas needs a few times its size in memory
 NESTING_LIMIT = 64  # levels of lists and tables; the files informer writes nest 4 deep
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),

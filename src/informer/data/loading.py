@@ -29,6 +29,7 @@ from informer.config import DataConfig
 from informer.data.bundled import BUNDLED, BundledDataset, find_bundled
 from informer.data.frequency import infer_freq, paper_letter, parse_freq
 from informer.errors import DataError
+from informer.safeio import DATA_LIMIT, MIB
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ def resolve_source(data: str) -> _Source:
         raise DataError(f"{data}: is a directory, expected a CSV or Parquet file")
     if not path.is_file():  # a named pipe or a device: reading one can block for ever
         raise DataError(f"{data}: is not a regular file (a pipe or a device?); give a CSV or Parquet file")
+    if path.stat().st_size > DATA_LIMIT:
+        raise DataError(f"{data}: {path.stat().st_size / MIB:.0f} MiB, more than the {DATA_LIMIT // MIB} MiB a data "
+                        "file may have; select columns or rows into a smaller file")
     return _Source(path, str(data), None, parquet=path.suffix.lower() in PARQUET_SUFFIXES)
 
 
