@@ -176,3 +176,15 @@ def test_names_with_escape_codes_are_escaped_and_long_ones_cut_in_log_lines(tmp_
         load_series(DataConfig(data=str(path), date_col=name))
     assert "read month-first" in caplog.text
     assert "\x1b" not in caplog.text and "'\\x1b[2Jwhen" in caplog.text and "n" * 61 not in caplog.text
+
+
+def test_names_that_collide_once_escaped_are_refused():
+    import pandas as pd
+
+    from informer.errors import DataError
+    from informer.forecasting.forecast import forecast_csv
+
+    frame = pd.DataFrame({"date": ["2021-01-01"], "=a": [1.0], "'=a": [2.0]})
+    with pytest.raises(DataError, match="same name in the CSV once escaped"):
+        forecast_csv(frame)
+    assert forecast_csv(pd.DataFrame({"date": ["2021-01-01"], "=a": [1.0], "b": [2.0]})).startswith("date,'=a,b")

@@ -158,8 +158,16 @@ def forecast_csv(frame: pd.DataFrame, *, float_format: str | None = None) -> str
     numbers, negative ones included, and stay as they are. A header holding a carriage return
     is written with every name quoted (the csv module leaves a lone one unquoted, and readers
     would end the row there).
+
+    Raises:
+        DataError: when two names would read the same once escaped (``=a`` and ``'=a``).
     """
     names = [spreadsheet_safe(str(name)) for name in frame.columns]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # "=a" and "'=a" would both read "'=a": a reader could not tell the columns apart
+        raise DataError(f"columns {', '.join(printable(n) for n in frame.columns if spreadsheet_safe(str(n)) in twice)} "
+                        f"would have the same name in the CSV once escaped for spreadsheets ({printable(twice[0])}); "
+                        "rename one of them in the data")
     safe = frame.copy()
     for index in range(frame.shape[1]):
         values = frame.iloc[:, index]
