@@ -14,3 +14,25 @@ def synthetic_frame(n: int = 200, columns: int = 3, freq: str = "h", start: str 
     for j in range(columns):
         frame[chr(ord("a") + j)] = np.sin(t / (5 + j)) * (j + 1) + rng.normal(0, 0.1, n) + 10 * j
     return frame
+
+
+def interrupted_run(config, out, *, steps: int) -> None:
+    """Train ``config`` into ``out`` and stop it with Ctrl-C's KeyboardInterrupt after ``steps``
+    optimisation steps, as a killed run would stop (its last finished epoch is resumable)."""
+    import pytest
+
+    import informer
+    import informer.training.loop as loop
+
+    real_step, calls = loop.train_step, {"n": 0}
+
+    def stopping(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > steps:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loop, "train_step", stopping)
+        with pytest.raises(KeyboardInterrupt):
+            informer.train(config, out=out)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import informer
 import informer.training.loop as loop
-from helpers import synthetic_frame
+from helpers import interrupted_run, synthetic_frame
 from informer.cli import main
 from informer.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from informer.data.loading import load_series
@@ -296,7 +296,7 @@ def test_out_below_a_file_and_at_with_a_time_zone(trained_run, tmp_path, capsys,
     assert not (tmp_path / "f.csv").exists()
 
 
-def test_an_interrupted_run_keeps_its_resume_state(tmp_path, monkeypatch):
+def test_an_interrupted_run_keeps_its_resume_state(tmp_path):
     synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
     config = RunConfig(
         data=DataConfig(data=str(tmp_path / "d.csv"), seq_len=24, label_len=12, pred_len=6),
@@ -304,20 +304,9 @@ def test_an_interrupted_run_keeps_its_resume_state(tmp_path, monkeypatch):
         train=TrainConfig(epochs=2, batch_size=16, patience=5),
     )
     expected = informer.train(config).metrics
-    real_step, calls = loop.train_step, {"n": 0}
     steps_per_epoch = (int(300 * 0.7) - 24 - 6 + 1) // 16
-
-    def interrupted_in_epoch_two(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] > steps_per_epoch:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(loop, "train_step", interrupted_in_epoch_two)
-    with pytest.raises(KeyboardInterrupt):
-        informer.train(config, out=tmp_path / "run")
+    interrupted_run(config, tmp_path / "run", steps=steps_per_epoch)  # stopped in epoch two
     assert (tmp_path / "run" / "resume.safetensors").exists()
-    monkeypatch.setattr(loop, "train_step", real_step)
     resumed = informer.run.resume(tmp_path / "run")
     assert resumed.metrics["mse"] == expected["mse"]
 

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 import informer
-import informer.training.loop as loop
-from helpers import synthetic_frame
+from helpers import interrupted_run, synthetic_frame
 from informer.cli import main
 from informer.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from informer.data.pipeline import fingerprint_change, prepare
@@ -24,21 +23,9 @@ def _config(path) -> RunConfig:
                      train=TrainConfig(epochs=2, batch_size=16, patience=5))
 
 
-def _interrupted(config: RunConfig, out, monkeypatch) -> None:
+def _interrupted(config: RunConfig, out) -> None:
     """Train ``config`` into ``out`` and stop it in its second epoch: the first one is resumable."""
-    real_step, calls = loop.train_step, {"n": 0}
-    steps_per_epoch = (int(300 * 0.7) - 24 - 6 + 1) // 16
-
-    def interrupted_in_epoch_two(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] > steps_per_epoch:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(loop, "train_step", interrupted_in_epoch_two)
-    with pytest.raises(KeyboardInterrupt):
-        informer.train(config, out=out)
-    monkeypatch.setattr(loop, "train_step", real_step)
+    interrupted_run(config, out, steps=(int(300 * 0.7) - 24 - 6 + 1) // 16)
     assert (out / "resume.safetensors").exists()
 
 
@@ -62,7 +49,7 @@ def test_resume_refuses_data_that_changed_and_continues_once_it_is_restored(tmp_
     frame.to_csv(tmp_path / "d.csv", index=False)
     config = _config(tmp_path / "d.csv")
     expected = informer.train(config).metrics
-    _interrupted(config, tmp_path / "run", monkeypatch)
+    _interrupted(config, tmp_path / "run")
     if change == "appended":
         more = synthetic_frame(324, 2)
         more.to_csv(tmp_path / "d.csv", index=False)
@@ -86,7 +73,7 @@ def test_resume_refuses_data_that_changed_and_continues_once_it_is_restored(tmp_
 def test_a_run_without_a_fingerprint_resumes_with_a_warning(tmp_path, monkeypatch, caplog):
     synthetic_frame(300, 2).to_csv(tmp_path / "d.csv", index=False)
     config = _config(tmp_path / "d.csv")
-    _interrupted(config, tmp_path / "run", monkeypatch)
+    _interrupted(config, tmp_path / "run")
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     del saved["data"]["fingerprint"]  # as 0.7 wrote it
     (tmp_path / "run" / "config.json").write_text(json.dumps(saved))

@@ -21,11 +21,9 @@ from pathlib import Path
 
 import pytest
 
-import informer
-import informer.training.loop as loop
 from informer.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 
-from helpers import synthetic_frame
+from helpers import interrupted_run, synthetic_frame
 from informer.cli import main
 
 TINY = ["--seq-len", "24", "--label-len", "12", "--pred-len", "6", "--d-model", "16", "--n-heads", "2",
@@ -52,18 +50,7 @@ def _interrupted(data: Path, out: Path) -> None:
     config = RunConfig(data=DataConfig(data=str(data), seq_len=24, label_len=12, pred_len=6),
                        model=ModelConfig(d_model=16, n_heads=2, d_ff=32),
                        train=TrainConfig(epochs=2, batch_size=16, patience=5))
-    real_step, calls = loop.train_step, {"n": 0}
-
-    def stopped_in_epoch_two(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] > (int(300 * 0.7) - 24 - 6 + 1) // 16:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loop, "train_step", stopped_in_epoch_two)
-        with pytest.raises(KeyboardInterrupt):
-            informer.train(config, out=out)
+    interrupted_run(config, out, steps=(int(300 * 0.7) - 24 - 6 + 1) // 16)  # stopped in epoch two
     assert (out / "resume.safetensors").exists()
 
 
