@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from model.legacy_0_7 import LegacyInformer  # noqa: E402
 
 from informer.batches import model_batch  # noqa: E402
-from informer.config import PRESETS, DataConfig, ModelConfig, RunConfig  # noqa: E402
+from informer.config import PRESETS, SKIP_SPELLINGS, DataConfig, ModelConfig, RunConfig  # noqa: E402
 from informer.data.pipeline import prepare_for  # noqa: E402
 from informer.model.compose import build_for, rebuild_forecaster  # noqa: E402
 
@@ -38,8 +38,8 @@ def legacy_settings(settings: dict) -> dict:
     """0.7's spelling of the settings (its skip was one word)."""
     spelled = dict(settings)
     if "skip" in spelled:
-        spelled["skip"] = {("raw", False): "linear-raw", ("raw", True): "gated-raw", ("normalised", False): "linear",
-                           ("normalised", True): "gated"}[(spelled["skip"], spelled.pop("skip_gated", False))]
+        old = {today: old for old, today in SKIP_SPELLINGS.items()}
+        spelled["skip"] = old[(spelled["skip"], spelled.pop("skip_gated", False))]
     return spelled
 
 

@@ -36,3 +36,14 @@ def interrupted_run(config, out, *, steps: int) -> None:
         patch.setattr(loop, "train_step", stopping)
         with pytest.raises(KeyboardInterrupt):
             informer.train(config, out=out)
+
+
+def refused(argv: list[str], capsys) -> str:
+    """Run the CLI; it must exit 2 with one line on stderr and no traceback. The line."""
+    from informer.cli import main
+
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import synthetic_frame
+from helpers import refused, synthetic_frame
 from informer.cli import main
 from informer.config import DataConfig
 from informer.data.loading import load_series
@@ -22,13 +22,6 @@ def hourly_run(tmp_path_factory):
                  "--out", str(folder / "run")]) == 0
     return folder
 
-
-def refused(argv, capsys) -> str:
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err and err.count("\n") == 1, err
-    return err
 
 
 @pytest.mark.parametrize("name", ["model.safetensors", "config.json", "scaler.json", "metrics.json", "history.csv",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import synthetic_frame
+from helpers import refused, synthetic_frame
 from informer.cli import main
 from informer.config import DataConfig
 from informer.data.loading import load_series, printable
@@ -29,14 +29,6 @@ def csv_with_header(path, header: str, rows: int = 60) -> str:
     path.write_text("\n".join(lines) + "\n")
     return str(path)
 
-
-def refused(argv, capsys) -> str:
-    """Run the CLI; it must exit 2 with one line on stderr and no traceback. The line."""
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err and err.count("\n") == 1, err
-    return err
 
 
 # --- 1. the header is checked once, at load, for CSV and Parquet --------------------------------

@@ -39,6 +39,14 @@ SKIP_SPELLINGS = {"linear": ("normalised", False), "gated": ("normalised", True)
                   "linear-raw": ("raw", False), "gated-raw": ("raw", True)}
 
 
+def skip_as_today(skip: str, gated: bool = False) -> tuple[str, bool]:
+    """``(skip, skip_gated)`` as spelled today, for a skip given in either spelling."""
+    if skip in SKIP_SPELLINGS:
+        where, old_gated = SKIP_SPELLINGS[skip]
+        return where, old_gated or gated
+    return skip, gated
+
+
 _SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
@@ -164,9 +172,9 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _check_types(self, "model")
         if self.skip in SKIP_SPELLINGS:
-            where, gated = SKIP_SPELLINGS[self.skip]
+            where, gated = skip_as_today(self.skip, self.skip_gated)
             object.__setattr__(self, "skip", where)
-            object.__setattr__(self, "skip_gated", gated or self.skip_gated)
+            object.__setattr__(self, "skip_gated", gated)
         _one_of("model", "kind", self.kind, MODEL_KINDS)
         _positive(
             "model",

@@ -30,7 +30,7 @@ from informer.bench.reproduce import (
     run_series,
     train_or_pick_up,
 )
-from informer.config import PRESETS, SKIP_SPELLINGS, RunConfig, apply_overrides
+from informer.config import PRESETS, SKIP_SPELLINGS, RunConfig, apply_overrides, skip_as_today
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def _canonical(values: dict) -> str:
     ``linear-raw`` for what is now ``raw``)."""
     model = values.get("model") if isinstance(values, dict) else None
     if isinstance(model, dict) and model.get("skip") in SKIP_SPELLINGS:
-        where, gated = SKIP_SPELLINGS[model["skip"]]
+        where, gated = skip_as_today(model["skip"])
         model = {**model, "skip": where, **({"skip_gated": True} if gated else {})}
         values = {**values, "model": model}
     return json.dumps(values, sort_keys=True)

@@ -23,7 +23,7 @@ from informer.data.windows import window_shapes
 from informer.errors import ConfigError
 from informer.model.baselines import Linear, Repeat
 from informer.model.informer import Informer
-from informer.model.inputs import check_shapes
+from informer.model.inputs import check_positive, check_shapes
 from informer.model.parts import Sizes
 from informer.model.parts.channels import ChannelIndependence
 from informer.model.parts.cycle import Cycle
@@ -114,7 +114,7 @@ def rebuild_forecaster(kind: str, settings: dict[str, Any]) -> nn.Module:
                       dec_in=given.get("dec_in", given.get("enc_in")))
     except KeyError as error:
         raise ConfigError(f"settings do not fit the model kind {kind!r} (missing {error.args[0]})") from error
-    _check_sizes(sizes)
+    check_positive(**dataclasses.asdict(sizes))
     factories = _parts(config, sizes)
     inner = sizes
     for _, factory in factories:
@@ -135,12 +135,6 @@ def _core(kind: str, settings: dict[str, Any]) -> nn.Module:
         return MODEL_KINDS[kind](**settings)
     except TypeError as error:
         raise ConfigError(f"settings do not fit the model kind {kind!r} ({error})") from error
-
-
-def _check_sizes(sizes: Sizes) -> None:
-    for name, value in dataclasses.asdict(sizes).items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _parts_wanted(config: ModelConfig) -> bool:

@@ -26,7 +26,7 @@ from informer.model.attention import ProbSparseAttention
 from informer.model.decoder import Decoder
 from informer.model.embedding import DataEmbedding
 from informer.model.encoder import Encoder, EncoderStack
-from informer.model.inputs import check_shapes, check_unread
+from informer.model.inputs import check_positive, check_shapes, check_unread
 
 if TYPE_CHECKING:
     from informer.batches import Batch
@@ -110,7 +110,7 @@ class Informer(nn.Module):
             s_layers=tuple(s_layers),
             lazy_decoder=lazy_decoder,
         )
-        _check_data_settings(
+        check_positive(
             enc_in=enc_in, dec_in=dec_in, c_out=c_out, seq_len=seq_len, label_len=label_len, pred_len=pred_len
         )
         if freq not in TIMEF_FEATURES:
@@ -210,9 +210,3 @@ class Informer(nn.Module):
         embedded = self.dec_embedding(batch.x_dec, batch.x_mark_dec)  # (B, label_len + pred_len, D)
         decoded = self.decoder(embedded, memory, generator=generator, keep_last=self.pred_len)  # (B, pred_len, D)
         return self.projection(decoded)  # (B, pred_len, c_out)
-
-
-def _check_data_settings(**values: int) -> None:
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")

@@ -1,13 +1,26 @@
-"""Checks of a forecaster's inputs, shared by every kind: the four tensors' shapes, and the
-optional :class:`~informer.batches.Batch` fields a model does not read."""
+"""Checks of a forecaster's inputs, shared by every kind: its sizes, the four tensors' shapes,
+and the optional :class:`~informer.batches.Batch` fields a model does not read."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from informer.errors import ConfigError
+
 if TYPE_CHECKING:
     from informer.batches import Batch
+
+
+def check_positive(**values: int) -> None:
+    """Sizes (channels, lengths) must be positive integers.
+
+    Raises:
+        ConfigError: naming the first that is not.
+    """
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
 def check_shapes(batch: Batch, input_shapes: Callable[[int], dict[str, tuple[int, ...]]], *,
